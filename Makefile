@@ -1,0 +1,61 @@
+# Sportello: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK := requirements.lock
+
+.PHONY: run test test-only lint format bench install install-test system-test-deps messages lock clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Sportello needs Python 3.11 or newer: set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install -q -c $(LOCK) -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(LOCK)
+	$(BIN)/pip install -q -c $(LOCK) -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test system-test-deps
+
+# Real servers the tests talk to (see docs/testing.md); installed from Debian's packages.
+system-test-deps:
+	@bash scripts/system-test-deps.sh
+
+run: install
+	$(BIN)/sportello migrate --no-input
+	$(BIN)/sportello demo
+	$(BIN)/sportello serve
+
+test: install-test lint test-only
+
+test-only:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check src bench tests
+	$(BIN)/ruff format --check src bench tests
+
+format:
+	$(BIN)/ruff format src bench tests
+	$(BIN)/ruff check --fix src bench tests
+
+bench: install-test
+	bash bench/run.sh
+
+messages: install
+	cd src/sportello && ../../$(BIN)/sportello makemessages -l it -l en --no-obsolete && \
+		../../$(BIN)/sportello compilemessages
+
+# Refresh the pinned versions after changing pyproject.toml's ranges.
+lock: $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > $(LOCK)
+
+clean:
+	rm -rf $(VENV) var

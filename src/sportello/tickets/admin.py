@@ -1,0 +1,109 @@
+"""Admin for tickets. Writes that matter to billing and the audit trail (status,
+interventions, waivers) go through the services, so the admin shows them read-only
+on the ticket and edits them on their own pages where the service is called."""
+
+from django.contrib import admin
+
+from .models import Attachment, Intervention, Message, Ticket, TicketEvent
+
+
+class MessageInline(admin.StackedInline):
+    model = Message
+    extra = 0
+    fields = [
+        "created_at",
+        "direction",
+        "kind",
+        "sender",
+        "subject",
+        "text",
+        "automatic",
+        "delivery_status",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class InterventionInline(admin.TabularInline):
+    model = Intervention
+    extra = 0
+    fields = [
+        "kind",
+        "started_at",
+        "duration_seconds",
+        "km",
+        "technician",
+        "out_of_hours_override",
+        "override_reason",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class EventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor_label", "data"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "subject",
+        "organisation",
+        "channel",
+        "status",
+        "priority",
+        "assignee",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "priority", "billable", "team"]
+    search_fields = ["number", "subject", "organisation__name", "messages__text"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["number", "status", "created_at", "resolved_at", "closed_at"]
+    autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
+    list_select_related = ["organisation", "assignee__user"]
+    inlines = [MessageInline, InterventionInline, EventInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "created_at", "direction", "kind", "sender", "automatic"]
+    list_filter = ["direction", "kind", "automatic", "delivery_status"]
+    search_fields = ["ticket__number", "subject", "text", "message_id"]
+    raw_id_fields = ["ticket", "author_contact"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "ticket", "content_type", "size", "created_at"]
+    search_fields = ["filename", "ticket__number", "sha256"]
+    raw_id_fields = ["ticket", "message"]
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "started_at", "duration_seconds", "km", "technician"]
+    list_filter = ["kind"]
+    raw_id_fields = ["ticket"]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "created_at", "kind", "actor_label"]
+    list_filter = ["kind"]
+    raw_id_fields = ["ticket"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the audit trail is append-only
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,534 @@
+"""Every write to a ticket goes through here, and every write leaves a TicketEvent.
+
+Services are keyword-only ``<entity>_<action>`` functions (STYLE 1.3). They run in a
+transaction, validate their input and raise ``TicketError`` subclasses whose message
+says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sportello.customers.models import Contact, Organisation
+
+from .errors import InvalidTransitionError, TicketInputError
+from .models import (
+    LEG_KINDS,
+    STATUS_TRANSITIONS,
+    Attachment,
+    Channel,
+    Direction,
+    Intervention,
+    InterventionKind,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+    attachment_path,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff or portal user, or just a label (an e-mail sender)."""
+
+    user: object | None = None
+    label: str = ""
+
+    @property
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        if self.user is not None:
+            return self.user.get_username()
+        return "system"
+
+
+SYSTEM = Actor(label="system")
+
+
+def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime | None = None):
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor.user,
+        actor_label=actor.display,
+        data=data,
+        created_at=when or timezone.now(),
+    )
+
+
+def ticket_number_next(*, year: int) -> str:
+    """Hand out the next ticket number of ``year``, e.g. ``2026-000123``.
+
+    One atomic upsert: two processes asking at the same instant get two numbers, and
+    a number once handed out is never given again, even if its ticket is deleted.
+    """
+    table = connection.ops.quote_name(TicketSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        (last,) = cursor.fetchone()
+    return f"{year}-{last:06d}"
+
+
+def ticket_open(
+    *,
+    subject: str,
+    channel: str,
+    text: str = "",
+    html: str = "",
+    organisation: Organisation | None = None,
+    contact: Contact | None = None,
+    actor: Actor = SYSTEM,
+    message_kind: str | None = None,
+    message_direction: str = Direction.INBOUND,
+    sender: str = "",
+    recipients: Iterable[str] = (),
+    message_id: str = "",
+    priority: str = "normal",
+    category: str = "",
+    official_channels_possible: bool | None = None,
+    created_at: datetime | None = None,
+    linked_to: Ticket | None = None,
+) -> Ticket:
+    """Open a ticket with its first message and a ``created`` event.
+
+    The first message's kind follows the channel (e-mail, portal, otherwise a phone
+    note) unless ``message_kind`` says otherwise. An empty ``text`` opens the
+    ticket without a message (an agent logging a call fills it in later).
+    """
+    subject = (subject or "").strip()
+    if not subject:
+        raise TicketInputError(
+            _("A ticket needs a subject: write one line saying what is wrong."), field="subject"
+        )
+    if channel not in Channel.values:
+        raise TicketInputError(
+            _("Unknown channel %(channel)s: use one of %(choices)s.")
+            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            field="channel",
+        )
+    if organisation is None and contact is not None:
+        organisation = contact.organisation
+    now = created_at or timezone.now()
+    with transaction.atomic():
+        ticket = Ticket(
+            number=ticket_number_next(year=timezone.localtime(now).year),
+            subject=subject[:255],
+            organisation=organisation,
+            contact=contact,
+            channel=channel,
+            official_channels_possible=official_channels_possible,
+            priority=priority,
+            category=category,
+            linked_to=linked_to,
+            created_at=now,
+        )
+        try:
+            ticket.full_clean(exclude=["number"])
+        except ValidationError as exc:
+            raise _input_error(exc)
+        ticket.save()
+        _event(
+            ticket,
+            TicketEvent.Kind.CREATED,
+            actor,
+            {"channel": channel, "subject": ticket.subject},
+            now,
+        )
+        if text or html:
+            kind = message_kind or {
+                Channel.EMAIL: MessageKind.EMAIL,
+                Channel.OTHER_EMAIL: MessageKind.EMAIL,
+                Channel.PORTAL: MessageKind.PORTAL,
+                Channel.CONTACT_FORM: MessageKind.PORTAL,
+            }.get(channel, MessageKind.PHONE_NOTE)
+            message_add(
+                ticket=ticket,
+                kind=kind,
+                direction=message_direction,
+                text=text,
+                html=html,
+                actor=actor,
+                author_contact=contact,
+                sender=sender,
+                recipients=recipients,
+                subject=subject,
+                message_id=message_id,
+                created_at=now,
+            )
+    return ticket
+
+
+def _input_error(exc: ValidationError) -> TicketInputError:
+    field, messages = next(iter(exc.message_dict.items()))
+    return TicketInputError(f"{field}: {' '.join(messages)}", field=field)
+
+
+def ticket_change_status(
+    *, ticket: Ticket, status: str, actor: Actor = SYSTEM, when: datetime | None = None
+) -> Ticket:
+    """Move a ticket to ``status`` if the transition is allowed (see STATUS_TRANSITIONS)."""
+    if status not in Status.values:
+        raise TicketInputError(
+            _("Unknown status %(status)s: use one of %(choices)s.")
+            % {"status": status, "choices": ", ".join(Status.values)},
+            field="status",
+        )
+    old = ticket.status
+    if status == old:
+        return ticket
+    if status not in STATUS_TRANSITIONS[old]:
+        allowed = ", ".join(sorted(STATUS_TRANSITIONS[old]))
+        raise InvalidTransitionError(
+            _(
+                "Ticket %(number)s cannot go from %(old)s to %(new)s; from %(old)s it can go to: "
+                "%(allowed)s."
+            )
+            % {"number": ticket.number, "old": old, "new": status, "allowed": allowed},
+            field="status",
+        )
+    now = when or timezone.now()
+    with transaction.atomic():
+        ticket.status = status
+        fields = ["status", "updated_at"]
+        if status == Status.RESOLVED:
+            ticket.resolved_at = now
+            fields.append("resolved_at")
+        elif status == Status.CLOSED:
+            ticket.closed_at = now
+            if ticket.resolved_at is None:
+                ticket.resolved_at = now
+            fields += ["closed_at", "resolved_at"]
+        elif old in (Status.RESOLVED, Status.CLOSED):
+            ticket.resolved_at = None
+            ticket.closed_at = None
+            fields += ["resolved_at", "closed_at"]
+        ticket.save(update_fields=fields)
+        _event(ticket, TicketEvent.Kind.STATUS, actor, {"status": [old, status]}, now)
+    return ticket
+
+
+def ticket_assign(*, ticket: Ticket, assignee, team=None, actor: Actor = SYSTEM) -> Ticket:
+    """Give a ticket to an agent (or nobody) and optionally a team."""
+    old = {"assignee": ticket.assignee_id, "team": ticket.team_id}
+    with transaction.atomic():
+        ticket.assignee = assignee
+        if team is not None:
+            ticket.team = team
+        elif assignee is not None and assignee.team_id and ticket.team_id is None:
+            ticket.team_id = assignee.team_id
+        ticket.save(update_fields=["assignee", "team", "updated_at"])
+        new = {"assignee": ticket.assignee_id, "team": ticket.team_id}
+        _event(
+            ticket,
+            TicketEvent.Kind.ASSIGNED,
+            actor,
+            {k: [old[k], new[k]] for k in old if old[k] != new[k]},
+        )
+    return ticket
+
+
+# Fields an agent may change with ticket_update; each change is one entry in the event.
+UPDATABLE_FIELDS = (
+    "subject",
+    "priority",
+    "category",
+    "organisation",
+    "contact",
+    "team",
+    "official_channels_possible",
+    "channel_justification",
+    "billable",
+    "non_billable_reason",
+    "waive_call_fee",
+    "waive_reason",
+    "out_of_hours_requested",
+)
+
+
+def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes) -> Ticket:
+    """Change ticket fields; the event records each field's old and new value.
+
+    Invariants with a reason (not billable, call-out fee waived) are checked here so
+    the caller gets a message naming the field instead of a database error.
+    """
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise TicketInputError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
+            field=sorted(unknown)[0],
+        )
+    diff = {}
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old != value:
+            setattr(ticket, field, value)
+            diff[field] = [_plain(old), _plain(value)]
+    if not diff:
+        return ticket
+    if not ticket.billable and not ticket.non_billable_reason:
+        raise TicketInputError(
+            _(
+                "Say why the ticket is not billable (warranty, contract, out of scope, duplicate, "
+                "spam)."
+            ),
+            field="non_billable_reason",
+        )
+    if ticket.billable:
+        ticket.non_billable_reason = ""
+    if ticket.waive_call_fee and not ticket.waive_reason.strip():
+        raise TicketInputError(
+            _("Waiving the call-out fee needs a reason, e.g. why the customer could not write."),
+            field="waive_reason",
+        )
+    try:
+        ticket.full_clean(exclude=["number"])
+    except ValidationError as exc:
+        raise _input_error(exc)
+    with transaction.atomic():
+        ticket.save()
+        kind = (
+            TicketEvent.Kind.BILLING
+            if set(diff)
+            & {
+                "billable",
+                "non_billable_reason",
+                "waive_call_fee",
+                "waive_reason",
+                "out_of_hours_requested",
+                "official_channels_possible",
+            }
+            else TicketEvent.Kind.CHANGED
+        )
+        _event(ticket, kind, actor, diff)
+    return ticket
+
+
+def _plain(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, Decimal | datetime):
+        return str(value)
+    return value
+
+
+def message_add(
+    *,
+    ticket: Ticket,
+    kind: str,
+    direction: str,
+    text: str = "",
+    html: str = "",
+    actor: Actor = SYSTEM,
+    author_contact: Contact | None = None,
+    sender: str = "",
+    recipients: Iterable[str] = (),
+    cc: Iterable[str] = (),
+    subject: str = "",
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+    automatic: bool = False,
+    delivery_status: str = "",
+    created_at: datetime | None = None,
+) -> Message:
+    """Add a message to a ticket's conversation, with its event.
+
+    ``html`` must already be sanitised (the mail parser does it with nh3).
+    """
+    if kind not in MessageKind.values:
+        raise TicketInputError(_("Unknown message kind %(kind)s.") % {"kind": kind}, field="kind")
+    if direction not in Direction.values:
+        raise TicketInputError(
+            _("Unknown direction %(direction)s.") % {"direction": direction}, field="direction"
+        )
+    if kind in (MessageKind.INTERNAL_NOTE, MessageKind.SYSTEM):
+        direction = Direction.INTERNAL
+    now = created_at or timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            ticket=ticket,
+            kind=kind,
+            direction=direction,
+            text=text,
+            html=html,
+            author_user=actor.user,
+            author_contact=author_contact,
+            sender=sender or actor.display,
+            recipients=list(recipients),
+            cc=list(cc),
+            subject=subject[:998],
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            automatic=automatic,
+            delivery_status=delivery_status,
+            created_at=now,
+        )
+        _event(
+            ticket,
+            TicketEvent.Kind.MESSAGE,
+            actor,
+            {"message": message.pk, "kind": kind, "direction": direction},
+            now,
+        )
+    return message
+
+
+def attachment_add(
+    *,
+    ticket: Ticket,
+    filename: str,
+    content: bytes,
+    content_type: str = "application/octet-stream",
+    message: Message | None = None,
+    content_id: str = "",
+    inline: bool = False,
+    actor: Actor = SYSTEM,
+) -> Attachment:
+    """Store a file through Django's storage API (content-addressed) and attach it."""
+    digest = hashlib.sha256(content).hexdigest()
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename=(filename or "attachment")[:255],
+        content_type=content_type[:255],
+        size=len(content),
+        sha256=digest,
+        content_id=content_id[:255],
+        inline=inline,
+    )
+    path = attachment_path(attachment, filename)
+    if default_storage.exists(path):
+        attachment.file.name = path  # same bytes already stored: share them
+    else:
+        attachment.file.save(path, ContentFile(content), save=False)
+    with transaction.atomic():
+        attachment.save()
+        _event(
+            ticket,
+            TicketEvent.Kind.ATTACHMENT,
+            actor,
+            {"attachment": attachment.pk, "filename": attachment.filename, "size": attachment.size},
+        )
+    return attachment
+
+
+def intervention_add(
+    *,
+    ticket: Ticket,
+    kind: str,
+    started_at: datetime,
+    duration_seconds: int | None = None,
+    km: Decimal | None = None,
+    technician=None,
+    notes: str = "",
+    out_of_hours_override: bool | None = None,
+    override_reason: str = "",
+    actor: Actor = SYSTEM,
+) -> Intervention:
+    """Record what a technician did. Calls and sessions need a duration; legs need none.
+
+    A leg outside the district takes the organisation's distance when ``km`` is not
+    given. Overriding the out-of-hours decision needs a reason (SPEC 4).
+    """
+    _check_intervention(kind, started_at, duration_seconds, out_of_hours_override, override_reason)
+    if (
+        kind in LEG_KINDS
+        and km is None
+        and ticket.organisation
+        and not ticket.organisation.in_district
+    ):
+        km = ticket.organisation.distance_km
+    with transaction.atomic():
+        intervention = Intervention.objects.create(
+            ticket=ticket,
+            kind=kind,
+            started_at=started_at,
+            duration_seconds=None if kind in LEG_KINDS else duration_seconds,
+            km=km,
+            technician=technician,
+            notes=notes,
+            out_of_hours_override=out_of_hours_override,
+            override_reason=override_reason.strip(),
+        )
+        data = {"intervention": intervention.pk, "kind": kind, "started_at": started_at.isoformat()}
+        if duration_seconds is not None:
+            data["duration_seconds"] = duration_seconds
+        if out_of_hours_override is not None:
+            data["out_of_hours_override"] = out_of_hours_override
+            data["override_reason"] = intervention.override_reason
+        _event(ticket, TicketEvent.Kind.INTERVENTION, actor, data)
+    return intervention
+
+
+def intervention_override_out_of_hours(
+    *, intervention: Intervention, out_of_hours: bool | None, reason: str, actor: Actor = SYSTEM
+) -> Intervention:
+    """Force an intervention in or out of hours (None: back to the calendar's decision)."""
+    _check_intervention(
+        intervention.kind,
+        intervention.started_at,
+        intervention.duration_seconds,
+        out_of_hours,
+        reason,
+    )
+    old = [intervention.out_of_hours_override, intervention.override_reason]
+    with transaction.atomic():
+        intervention.out_of_hours_override = out_of_hours
+        intervention.override_reason = reason.strip() if out_of_hours is not None else ""
+        intervention.save(update_fields=["out_of_hours_override", "override_reason"])
+        _event(
+            intervention.ticket,
+            TicketEvent.Kind.INTERVENTION_CHANGED,
+            actor,
+            {
+                "intervention": intervention.pk,
+                "out_of_hours_override": [old[0], out_of_hours],
+                "override_reason": [old[1], intervention.override_reason],
+            },
+        )
+    return intervention
+
+
+def _check_intervention(kind, started_at, duration_seconds, override, reason) -> None:
+    if kind not in InterventionKind.values:
+        raise TicketInputError(
+            _("Unknown intervention kind %(kind)s: use one of %(choices)s.")
+            % {"kind": kind, "choices": ", ".join(InterventionKind.values)},
+            field="kind",
+        )
+    if started_at is None or timezone.is_naive(started_at):
+        raise TicketInputError(
+            _("The start of an intervention needs a date, a time and a time zone."),
+            field="started_at",
+        )
+    if kind not in LEG_KINDS:
+        if duration_seconds is None or duration_seconds <= 0:
+            raise TicketInputError(
+                _("A phone call or remote session needs its duration, greater than zero."),
+                field="duration_seconds",
+            )
+    if override is not None and not (reason or "").strip():
+        raise TicketInputError(
+            _("Overriding the out-of-hours decision needs a reason, recorded on the ticket."),
+            field="override_reason",
+        )

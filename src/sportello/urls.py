@@ -1,0 +1,20 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from sportello.core import views as core_views
+
+urlpatterns = [
+    path("health", core_views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+urlpatterns += i18n_patterns(
+    path("", core_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)
+
+handler400 = "sportello.core.views.error_400"
+handler403 = "sportello.core.views.error_403"
+handler404 = "sportello.core.views.error_404"
+handler500 = "sportello.core.views.error_500"
