@@ -38,12 +38,12 @@ test-only:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:
-	$(BIN)/ruff check src bench tests
-	$(BIN)/ruff format --check src bench tests
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
 
 format:
-	$(BIN)/ruff format src bench tests
-	$(BIN)/ruff check --fix src bench tests
+	$(BIN)/ruff format src bench
+	$(BIN)/ruff check --fix src bench
 
 bench: install-test
 	bash bench/run.sh

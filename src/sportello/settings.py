@@ -168,6 +168,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 
 # Background work: Huey, on SQLite next to the database unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")

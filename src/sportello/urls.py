@@ -1,8 +1,13 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from sportello.core import views as core_views
+
+admin.site.site_header = _("Sportello administration")
+admin.site.site_title = "Sportello"
+admin.site.index_title = _("Help desk and billing")
 
 urlpatterns = [
     path("health", core_views.health, name="health"),

@@ -395,7 +395,7 @@ def normalize_phone(value: str, default_region: str = "IT") -> str:
         elif exc.error_type in (
             phonenumbers.NumberParseException.TOO_SHORT_NSN,
             phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD,
-        ):
+        ) or (text.lstrip("+").isdigit() and len(text.lstrip("+")) < 3):
             problem = "is too short: check that no digit is missing"
         else:
             problem = "is not a phone number: enter digits, optionally starting with +"

@@ -87,26 +87,37 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return str(self.name)
 
-    def clean(self) -> None:
-        errors: dict[str, str] = {}
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the length checks, so "IT 01234 567890" is accepted as typed.
+        errors: dict[str, list[str]] = {}
         for field, normalise in (
             ("vat_number", identifiers.normalize_partita_iva),
             ("fiscal_code", identifiers.normalize_codice_fiscale),
             ("sdi_code", identifiers.normalize_sdi_code),
         ):
             value = getattr(self, field)
-            if value:
+            if value and not (exclude and field in exclude):
                 try:
                     setattr(self, field, normalise(value))
                 except identifiers.IdentifierError as exc:
-                    errors[field] = str(exc)
-        if not self.in_district and self.distance_km is None:
-            errors["distance_km"] = _(
-                "An organisation outside the district needs its one-way distance in km, "
-                "used to charge pick-ups and returns."
-            )
+                    errors[field] = [str(exc)]
+        try:
+            super().clean_fields(exclude=set(exclude or ()) | set(errors))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if errors:
             raise ValidationError(errors)
+
+    def clean(self) -> None:
+        if not self.in_district and self.distance_km is None:
+            raise ValidationError(
+                {
+                    "distance_km": _(
+                        "An organisation outside the district needs its one-way distance in km, "
+                        "used to charge pick-ups and returns."
+                    )
+                }
+            )
 
 
 class OrganisationDomain(models.Model):

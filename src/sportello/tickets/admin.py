@@ -4,6 +4,7 @@ on the ticket and edits them on their own pages where the service is called."""
 
 from django.contrib import admin
 
+from . import services
 from .models import Attachment, Intervention, Message, Ticket, TicketEvent
 
 
@@ -72,6 +73,36 @@ class TicketAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    def save_model(self, request, obj, form, change):
+        """Route admin edits through the services, so the event trail stays complete."""
+        actor = services.Actor(user=request.user)
+        if not change:
+            opened = services.ticket_open(
+                subject=obj.subject,
+                channel=obj.channel,
+                organisation=obj.organisation,
+                contact=obj.contact,
+                actor=actor,
+                priority=obj.priority,
+                category=obj.category,
+                official_channels_possible=obj.official_channels_possible,
+            )
+            obj.pk, obj.number, obj.created_at = opened.pk, opened.number, opened.created_at
+            changes = {
+                f: form.cleaned_data[f] for f in form.changed_data if f in services.UPDATABLE_FIELDS
+            }
+            obj = opened
+        else:
+            changes = {
+                f: form.cleaned_data[f] for f in form.changed_data if f in services.UPDATABLE_FIELDS
+            }
+            obj = Ticket.objects.get(pk=obj.pk)
+        # The form already ran Ticket.clean(), so the services' checks pass here.
+        if changes:
+            services.ticket_update(ticket=obj, actor=actor, **changes)
+        if "assignee" in form.changed_data:
+            services.ticket_assign(ticket=obj, assignee=form.cleaned_data["assignee"], actor=actor)
 
 
 @admin.register(Message)

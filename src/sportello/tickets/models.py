@@ -7,6 +7,7 @@ event trail (``TicketEvent``) complete.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -176,6 +177,20 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+    def clean(self) -> None:
+        errors = {}
+        if not self.billable and not self.non_billable_reason:
+            errors["non_billable_reason"] = _(
+                "Say why the ticket is not billable (warranty, contract, out of scope, "
+                "duplicate, spam)."
+            )
+        if self.waive_call_fee and not (self.waive_reason or "").strip():
+            errors["waive_reason"] = _(
+                "Waiving the call-out fee needs a reason, e.g. why the customer could not write."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def tag(self) -> str:

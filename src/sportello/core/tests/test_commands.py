@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.core.management import call_command
+
+from sportello.customers.models import Contact, Organisation
+from sportello.staff.models import Agent, Zone
+from sportello.tickets.models import Channel, Intervention, Message, Status, Ticket
+
+SPORTELLO = [sys.executable, "-m", "sportello"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_demo_loads_the_first_company_and_a_realistic_desk(capsys):
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert "admin / sportello-admin" in out
+    assert Organisation.objects.count() == 5
+    assert Contact.objects.count() == 12
+    assert Agent.objects.count() == 4 and Zone.objects.count() == 2
+    assert Ticket.objects.count() == 60
+    assert set(Ticket.objects.values_list("channel", flat=True)) >= {
+        c for c in Channel.values if c != Channel.CONTACT_FORM
+    }
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
+    assert Message.objects.count() > 60 and Intervention.objects.exists()
+    # Every demo organisation passes its own validation (VAT check digits included).
+    for org in Organisation.objects.all():
+        org.full_clean()
+
+
+@pytest.mark.django_db
+def test_demo_leaves_a_database_with_data_alone(capsys):
+    call_command("demo")
+    call_command("demo")
+    assert "already has data" in capsys.readouterr().out
+    assert Ticket.objects.count() == 60
+
+
+@pytest.mark.django_db
+def test_bench_data_inserts_tickets_messages_and_numbers(capsys):
+    call_command("bench_data", tickets=300, organisations=20, no_progress=True)
+    assert Ticket.objects.count() == 300
+    assert 600 <= Message.objects.count() <= 1800
+    assert Organisation.objects.count() == 20
+    numbers = list(Ticket.objects.values_list("number", flat=True))
+    assert len(set(numbers)) == 300
+    # The sequence continues after the bulk insert: a new ticket gets a fresh number.
+    from sportello.tickets.services import ticket_open
+
+    fresh = ticket_open(subject="after bench", channel="email", text="x")
+    assert fresh.number not in numbers
+
+
+@pytest.mark.django_db
+def test_bench_data_refuses_a_database_with_tickets():
+    from django.core.management.base import CommandError
+
+    call_command("bench_data", tickets=5, organisations=2, no_progress=True)
+    with pytest.raises(CommandError) as exc:
+        call_command("bench_data", tickets=5, organisations=2, no_progress=True)
+    assert "--force" in str(exc.value)
+
+
+def test_the_console_script_reaches_every_command_and_the_alias():
+    result = subprocess.run([*SPORTELLO, "help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for name in ("serve", "demo", "bench_data", "run_huey", "migrate"):
+        assert name in result.stdout
+    alias = subprocess.run(
+        [*SPORTELLO, "bench-data", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert alias.returncode == 0 and "--tickets" in alias.stdout
+
+
+def test_check_deploy_reports_nothing_with_the_documented_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "SPORTELLO_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "a-long-random-production-key-" + "x7Qz9" * 10,
+        "ALLOWED_HOSTS": "assistenza.example.it",
+        "SPORTELLO_HTTPS": "1",
+    }
+    result = subprocess.run(
+        [*SPORTELLO, "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_serve_answers_then_stops_everything_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {**os.environ, "SPORTELLO_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [*SPORTELLO, "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.3)
+        assert body == {**body, "status": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5) as r:
+            assert r.status == 200
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert "Stopped." in out
+    # No gunicorn or huey child is left behind.
+    leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import override_settings
+
+
+@pytest.mark.django_db
+def test_health_answers_ok_without_login(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "queue": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_health_names_the_queue_when_it_is_down(client, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    def broken():
+        raise OSError("queue file unreadable")
+
+    monkeypatch.setattr(HUEY.storage, "queue_size", broken)
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert json.loads(response.content)["checks"] == {"database": "ok", "queue": "error"}
+
+
+@pytest.mark.django_db
+def test_error_pages_speak_italian_by_default_and_english_on_request(client):
+    italian = client.get("/non-esiste/")
+    assert italian.status_code == 404
+    assert "Pagina non trovata" in italian.content.decode()
+    english = client.get("/en/does-not-exist/")
+    assert english.status_code == 404
+    assert "Page not found" in english.content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_a_crash_shows_our_500_page(client, monkeypatch):
+    from sportello.core import views
+
+    def boom(request):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(views.SupportSettings, "load", classmethod(lambda cls: boom(None)))
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Errore del server" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_home_lists_the_official_channels_in_the_policy_order(client):
+    page = client.get("/").content.decode()
+    assert page.index("assistenza@init-s.it") < page.index("+390744752000")
+    assert "Accesso operatori" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_is_in_italian_and_english(client, django_user_model):
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-Secret-1")
+    client.login(username="root", password="pw-Secret-1")
+    assert "Ticket" in client.get("/admin/").content.decode()
+    assert "Organizzazioni" in client.get("/admin/").content.decode()
+    assert "Organisations" in client.get("/en/admin/").content.decode()

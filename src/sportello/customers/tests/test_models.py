@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from sportello.customers.models import ContactPhone, Organisation, OrganisationDomain
+from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_wrong_vat_check_digit_is_an_error_on_that_field():
+    org = Organisation(name="Rossi S.r.l.", vat_number="01234567891")
+    with pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert list(exc.value.message_dict) == ["vat_number"]
+    assert "check digit" in exc.value.message_dict["vat_number"][0]
+
+
+def test_identifiers_are_stored_normalised():
+    org = Organisation(
+        name="Rossi S.r.l.",
+        vat_number="IT 0012345 6782",
+        fiscal_code="rssmra80a01h501u",
+        sdi_code="m5uxcr1",
+    )
+    org.full_clean()
+    assert (org.vat_number, org.fiscal_code, org.sdi_code) == (
+        "00123456782",
+        "RSSMRA80A01H501U",
+        "M5UXCR1",
+    )
+
+
+def test_outside_the_district_needs_a_distance():
+    org = Organisation(name="Lontano S.r.l.", in_district=False)
+    with pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert "distance_km" in exc.value.message_dict
+    org.distance_km = Decimal("37")
+    org.full_clean()
+
+
+def test_phones_are_stored_in_e164():
+    contact = ContactFactory()
+    phone = ContactPhone(contact=contact, number="0744 752000")
+    phone.full_clean()
+    assert phone.number == "+390744752000"
+
+
+def test_free_mail_domains_cannot_identify_an_organisation():
+    org = OrganisationFactory()
+    domain = OrganisationDomain(organisation=org, domain="@Gmail.com")
+    with pytest.raises(ValidationError) as exc:
+        domain.full_clean()
+    assert "free-mail" in exc.value.message_dict["domain"][0]
