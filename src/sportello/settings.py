@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "sportello.staff",
     "sportello.tickets",
     "sportello.billing",
+    "sportello.mail",
 ]
 
 MIDDLEWARE = [

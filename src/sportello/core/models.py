@@ -54,6 +54,36 @@ class SupportSettings(models.Model):
         blank=True,
         help_text=_("MM-DD, comma separated; Terni's San Valentino is 14 February."),
     )
+    reopen_window_days = models.PositiveIntegerField(
+        _("reopen window (days)"),
+        default=14,
+        help_text=_("A reply to a ticket closed longer ago opens a new, linked ticket."),
+    )
+    ack_limit_per_hour = models.PositiveIntegerField(
+        _("acknowledgements per sender per hour"),
+        default=3,
+        help_text=_("Protects against mail loops and floods."),
+    )
+    out_of_scope_pattern = models.CharField(
+        _("out-of-scope requests (regular expression)"),
+        max_length=500,
+        default=r"ragioneria\s+generale|\bR\.?G\.?S\b|\bINIT\b.{0,40}\b(stato|MEF|bilancio)",
+        blank=True,
+        help_text=_(
+            "Matched, case-insensitively, against subject and text of new requests: "
+            "by default the state's INIT accounting system, which we do not support."
+        ),
+    )
+    out_of_scope_reply = models.TextField(
+        _("out-of-scope answer"),
+        default=(
+            "Gentile cliente,\n\nla ringraziamo per averci scritto. Nonostante il nome, non "
+            "possiamo fornire assistenza per il sistema INIT della Ragioneria Generale dello "
+            "Stato: la invitiamo a rivolgersi ai canali di supporto della Ragioneria.\n\n"
+            "Questa richiesta è stata chiusa senza alcun addebito."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("support settings")
@@ -131,6 +161,7 @@ class CalendarDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("calendar exception")

@@ -207,9 +207,14 @@ class Direction(models.TextChoices):
 class MessageKind(models.TextChoices):
     EMAIL = "email", _("e-mail")
     PORTAL = "portal", _("portal message")
+    CHAT = "chat", _("SMS or chat message")
     PHONE_NOTE = "phone_note", _("phone note")
     INTERNAL_NOTE = "internal_note", _("internal note")
     SYSTEM = "system", _("system")
+
+
+# Written messages in the sense of SPEC 5; SMS and WhatsApp requests are written too.
+WRITTEN_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -266,6 +271,14 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        constraints = [
+            # One inbound mail is filed once, even when it arrives by two paths at once.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(direction="in") & ~Q(message_id=""),
+                name="message_inbound_message_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket.number}: {self.subject or self.get_kind_display()}"
@@ -279,7 +292,7 @@ class Message(models.Model):
     def counts_as_written(self) -> bool:
         """SPEC 5: written messages are public, by people, in either direction."""
         return (
-            self.kind in (MessageKind.EMAIL, MessageKind.PORTAL)
+            self.kind in WRITTEN_KINDS
             and self.direction in (Direction.INBOUND, Direction.OUTBOUND)
             and not self.automatic
         )

@@ -60,7 +60,15 @@ class Actor:
 SYSTEM = Actor(label="system")
 
 
-def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime | None = None):
+def record_event(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: Actor = SYSTEM,
+    data: dict,
+    when: datetime | None = None,
+) -> TicketEvent:
+    """Append to the ticket's audit trail; the only writer of TicketEvent rows."""
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -69,6 +77,17 @@ def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime |
         data=data,
         created_at=when or timezone.now(),
     )
+
+
+def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime | None = None):
+    return record_event(ticket=ticket, kind=kind, actor=actor, data=data, when=when)
+
+
+def _reprice(ticket: Ticket) -> None:
+    """Charges follow every change of an open ticket (billing freezes them on close)."""
+    from sportello.billing.services import charges_refresh  # billing builds on tickets
+
+    charges_refresh(ticket=ticket)
 
 
 def ticket_number_next(*, year: int) -> str:
@@ -166,6 +185,8 @@ def ticket_open(
                 Channel.OTHER_EMAIL: MessageKind.EMAIL,
                 Channel.PORTAL: MessageKind.PORTAL,
                 Channel.CONTACT_FORM: MessageKind.PORTAL,
+                Channel.SMS: MessageKind.CHAT,
+                Channel.WHATSAPP: MessageKind.CHAT,
             }.get(channel, MessageKind.PHONE_NOTE)
             message_add(
                 ticket=ticket,
@@ -180,7 +201,9 @@ def ticket_open(
                 subject=subject,
                 message_id=message_id,
                 created_at=now,
+                reprice=False,
             )
+        _reprice(ticket)
     return ticket
 
 
@@ -233,6 +256,14 @@ def ticket_change_status(
             fields += ["resolved_at", "closed_at"]
         ticket.save(update_fields=fields)
         _event(ticket, TicketEvent.Kind.STATUS, actor, {"status": [old, status]}, now)
+        from sportello.billing import services as billing  # billing builds on tickets
+
+        if status == Status.CLOSED:
+            billing.charges_freeze(ticket=ticket, actor=actor)
+        elif old == Status.CLOSED:
+            billing.charges_unfreeze(ticket=ticket, actor=actor)
+        else:
+            _reprice(ticket)  # resolving picks the tariff version in force that day
     return ticket
 
 
@@ -316,6 +347,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes) -> Ticket
             else TicketEvent.Kind.CHANGED
         )
         _event(ticket, kind, actor, diff)
+        _reprice(ticket)
     return ticket
 
 
@@ -346,6 +378,7 @@ def message_add(
     automatic: bool = False,
     delivery_status: str = "",
     created_at: datetime | None = None,
+    reprice: bool = True,
 ) -> Message:
     """Add a message to a ticket's conversation, with its event.
 
@@ -387,6 +420,8 @@ def message_add(
             {"message": message.pk, "kind": kind, "direction": direction},
             now,
         )
+        if reprice and message.counts_as_written:
+            _reprice(ticket)
     return message
 
 
@@ -474,6 +509,7 @@ def intervention_add(
             data["out_of_hours_override"] = out_of_hours_override
             data["override_reason"] = intervention.override_reason
         _event(ticket, TicketEvent.Kind.INTERVENTION, actor, data)
+        _reprice(ticket)
     return intervention
 
 
@@ -503,6 +539,7 @@ def intervention_override_out_of_hours(
                 "override_reason": [old[1], intervention.override_reason],
             },
         )
+        _reprice(intervention.ticket)
     return intervention
 
 

@@ -1,6 +1,7 @@
 """``sportello bench-data --tickets N``: a synthetic data set for benchmarks.
 
-500 organisations (by default), about 4 messages per ticket in Italian and English,
+500 organisations (by default), about 4 messages per ticket, a third with a phone
+call, remote session or pick-up in Italian and English,
 channels, statuses and dates spread over 3 years. Bulk-inserted in batches, so
 100,000 tickets take minutes, not hours. It refuses to run on a database that
 already has tickets unless ``--force`` is given, so it never pollutes real data.
@@ -22,6 +23,7 @@ from sportello.customers.models import Contact, ContactEmail, Organisation, Orga
 from sportello.tickets.models import (
     Channel,
     Direction,
+    Intervention,
     Message,
     MessageKind,
     Status,
@@ -196,8 +198,21 @@ class Command(BaseCommand):
                 )
             with transaction.atomic():
                 tickets = Ticket.objects.bulk_create(tickets, batch_size=batch)
-                messages, events = [], []
+                messages, events, interventions = [], [], []
                 for t in tickets:
+                    roll = rng.random()
+                    if roll < 0.35:
+                        kind = "phone" if roll < 0.15 else "remote" if roll < 0.30 else "pickup"
+                        interventions.append(
+                            Intervention(
+                                ticket=t,
+                                kind=kind,
+                                started_at=t.created_at + timedelta(hours=1),
+                                duration_seconds=None
+                                if kind == "pickup"
+                                else rng.choice([180, 320, 600, 1200, 2700, 4500]),
+                            )
+                        )
                     english = t.subject.startswith("Problem")
                     sentences = SENTENCES_EN if english else SENTENCES_IT
                     words = WORDS_EN if english else WORDS_IT
@@ -232,6 +247,7 @@ class Command(BaseCommand):
                         )
                 Message.objects.bulk_create(messages, batch_size=batch)
                 TicketEvent.objects.bulk_create(events, batch_size=batch)
+                Intervention.objects.bulk_create(interventions, batch_size=batch)
                 for year, last in sequences.items():
                     TicketSequence.objects.update_or_create(year=year, defaults={"last": last})
             done += size

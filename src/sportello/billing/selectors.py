@@ -1,0 +1,79 @@
+"""Reads for billing: price many tickets with a bounded number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from sportello.tariff import Quote, quote
+from sportello.tickets.models import WRITTEN_KINDS, Direction, Intervention, Ticket
+
+from .calendars import business_calendar
+from .models import TariffVersion
+from .services import ticket_facts
+
+
+def tickets_priced(
+    tickets: QuerySet[Ticket], *, batch_size: int = 2000
+) -> Iterator[tuple[Ticket, Quote | None, str]]:
+    """Yield ``(ticket, quote or None, problem)`` for every ticket of ``tickets``.
+
+    Three queries per batch (tickets with organisation and written-message count,
+    their interventions, nothing else): the cost grows with the number of batches, not
+    with the number of tickets. Tariff versions and calendars are loaded once.
+    """
+    versions = list(TariffVersion.objects.order_by("valid_from"))
+    params = {v.pk: v.to_params() for v in versions}
+    today = timezone.localdate()
+    calendars: dict[tuple[int, ...], object] = {}
+    written = Count(
+        "messages",
+        filter=Q(
+            messages__kind__in=WRITTEN_KINDS,
+            messages__automatic=False,
+            messages__direction__in=(Direction.INBOUND, Direction.OUTBOUND),
+        ),
+    )
+    ids = list(tickets.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        batch = (
+            Ticket.objects.filter(pk__in=chunk)
+            .select_related("organisation")
+            .annotate(written=written)
+            .prefetch_related(
+                Prefetch("interventions", queryset=Intervention.objects.order_by("started_at"))
+            )
+            .order_by("pk")
+        )
+        for ticket in batch:
+            interventions = list(ticket.interventions.all())
+            facts = ticket_facts(
+                ticket, written_messages=ticket.written, interventions=interventions
+            )
+            if isinstance(facts, str):
+                yield ticket, None, facts
+                continue
+            on = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else today
+            version = _in_force(versions, on)
+            years = tuple(
+                sorted(
+                    {on.year - 1, on.year, on.year + 1}
+                    | {timezone.localtime(i.started_at).year for i in interventions}
+                )
+            )
+            calendar = calendars.get(years)
+            if calendar is None:
+                calendar = calendars[years] = business_calendar(years=years)
+            yield ticket, quote(facts, params[version.pk], calendar), ""
+
+
+def _in_force(versions: list[TariffVersion], on: date) -> TariffVersion:
+    chosen = versions[0]
+    for version in versions:
+        if version.valid_from <= on:
+            chosen = version
+    return chosen

@@ -1,0 +1,217 @@
+"""The imperative shell around the pure tariff engine (STYLE 2.1).
+
+Loads a ticket's facts, picks the tariff version and calendar, calls
+``sportello.tariff.quote`` and stores the lines. Charges follow the ticket while it is
+open and are frozen, with their tariff version, when it is closed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sportello.customers.models import BillingMode
+from sportello.tariff import Intervention as FactIntervention
+from sportello.tariff import Quote, TicketFacts, quote
+from sportello.tickets.models import (
+    WRITTEN_KINDS,
+    Channel,
+    Direction,
+    Message,
+    Ticket,
+    TicketEvent,
+)
+from sportello.tickets.services import SYSTEM, Actor, record_event
+
+from .calendars import business_calendar
+from .models import ChargeLine, TariffVersion, TicketCharges
+
+# The engine knows the policy's channels; the contact form is a portal request.
+ENGINE_CHANNEL = {Channel.CONTACT_FORM: "portal"}
+
+
+def tariff_version_in_force(*, on: date) -> TariffVersion:
+    """The version valid on ``on``; the policy's defaults are created when none exists."""
+    version = TariffVersion.objects.filter(valid_from__lte=on).order_by("-valid_from").first()
+    if version is None:
+        version = TariffVersion.objects.order_by("valid_from").first()
+    if version is None:
+        version = TariffVersion.objects.create(
+            label="Listino assistenza", valid_from=date(2000, 1, 1)
+        )
+    return version
+
+
+def written_message_count(ticket: Ticket) -> int:
+    """SPEC 5: public messages written by people, both directions; no automatic mail."""
+    return Message.objects.filter(
+        ticket=ticket,
+        kind__in=WRITTEN_KINDS,
+        direction__in=(Direction.INBOUND, Direction.OUTBOUND),
+        automatic=False,
+    ).count()
+
+
+def ticket_facts(ticket: Ticket, *, written_messages: int, interventions) -> TicketFacts | str:
+    """The engine's input for ``ticket``, or a reason why it cannot be priced."""
+    org = ticket.organisation
+    billable = ticket.billable
+    if org is None:
+        if billable:
+            return _("The ticket has no organisation, so there is no hourly rate: set one.")
+        org_rate, in_district, distance = Decimal("0"), True, None
+    else:
+        org_rate, in_district, distance = org.hourly_rate, org.in_district, org.distance_km
+        if org.billing_mode == BillingMode.CONTRACT:
+            billable = False
+    facts_interventions = tuple(
+        FactIntervention(
+            kind=i.kind,
+            start=i.started_at,
+            seconds=i.duration_seconds or 0,
+            out_of_hours=i.out_of_hours_override,
+        )
+        for i in interventions
+    )
+    legs_km = [i.km for i in interventions if i.km is not None]
+    if not in_district and distance is None and legs_km:
+        distance = legs_km[0]
+    if (
+        not in_district
+        and distance is None
+        and any(i.kind in ("pickup", "return") for i in interventions)
+    ):
+        return _("The organisation is outside the district but has no distance in km: set it.")
+    return TicketFacts(
+        hourly_rate=org_rate,
+        opened_via=ENGINE_CHANNEL.get(ticket.channel, ticket.channel),
+        # SPEC 2: the fee applies "unless an agent records why" e-mail/portal were impossible.
+        official_channels_possible=ticket.official_channels_possible is not False,
+        in_district=in_district,
+        distance_km=distance,
+        written_messages=written_messages,
+        out_of_hours_requested=ticket.out_of_hours_requested,
+        interventions=facts_interventions,
+        waive_call_fee=ticket.waive_call_fee,
+        billable=billable,
+    )
+
+
+def ticket_quote(ticket: Ticket) -> tuple[Quote | None, TariffVersion, str]:
+    """Price ``ticket`` now, without storing anything: (quote or None, version, problem)."""
+    interventions = list(ticket.interventions.all())
+    on = timezone.localdate(ticket.resolved_at or timezone.now())
+    version = tariff_version_in_force(on=on)
+    facts = ticket_facts(
+        ticket, written_messages=written_message_count(ticket), interventions=interventions
+    )
+    if isinstance(facts, str):
+        return None, version, facts
+    years = {timezone.localtime(i.started_at).year for i in interventions} or {on.year}
+    years |= {y + d for y in list(years) for d in (-1, 1)}  # offsets can cross New Year
+    result = quote(facts, version.to_params(), business_calendar(years=years))
+    return result, version, ""
+
+
+def charges_refresh(*, ticket: Ticket) -> TicketCharges:
+    """Recompute and store the charges of ``ticket`` unless they are frozen."""
+    with transaction.atomic(savepoint=False):
+        existing = TicketCharges.objects.select_for_update().filter(ticket=ticket).first()
+        if existing is not None and existing.frozen:
+            return existing
+        result, version, problem = ticket_quote(ticket)
+        charges = existing or TicketCharges(ticket=ticket)
+        charges.tariff_version = version
+        charges.problem = problem
+        charges.computed_at = timezone.now()
+        if result is None:
+            charges.net = charges.vat = charges.total = Decimal("0.00")
+        else:
+            charges.net, charges.vat, charges.total = result.net, result.vat, result.total
+        charges.save()
+        if existing is not None:
+            charges.lines.all().delete()
+        if result is not None:
+            ChargeLine.objects.bulk_create(
+                ChargeLine(
+                    charges=charges,
+                    position=n,
+                    code=line.code,
+                    amount=line.amount,
+                    description_it=line.description("it")[:500],
+                    description_en=line.description("en")[:500],
+                    details=_details(line),
+                )
+                for n, line in enumerate(result.lines)
+            )
+    return charges
+
+
+def _details(line) -> dict:
+    keep = (
+        "percent",
+        "base",
+        "factor",
+        "surcharged",
+        "out_of_hours",
+        "quantity",
+        "unit_price",
+        "band_over",
+        "band_up_to",
+        "steps",
+        "leg_kind",
+        "channel",
+    )
+    out = {}
+    for name in keep:
+        value = getattr(line, name, None)
+        if value is not None and value is not False and value != 0:
+            out[name] = str(value) if isinstance(value, Decimal) else value
+    return out
+
+
+def charges_freeze(*, ticket: Ticket, actor: Actor = SYSTEM) -> TicketCharges:
+    """Freeze the charges (recomputed one last time) with their tariff version."""
+    with transaction.atomic(savepoint=False):
+        charges = charges_refresh(ticket=ticket)
+        if charges.frozen:
+            return charges
+        charges.frozen = True
+        charges.frozen_at = timezone.now()
+        charges.save(update_fields=["frozen", "frozen_at"])
+        record_event(
+            ticket=ticket,
+            kind=TicketEvent.Kind.BILLING,
+            actor=actor,
+            data={
+                "charges": "frozen",
+                "total": str(charges.total),
+                "tariff_version": charges.tariff_version_id,
+            },
+        )
+    return charges
+
+
+def charges_unfreeze(*, ticket: Ticket, actor: Actor = SYSTEM) -> TicketCharges | None:
+    """A reopened ticket is priced again; the event keeps the total that was frozen."""
+    with transaction.atomic(savepoint=False):
+        charges = TicketCharges.objects.select_for_update().filter(ticket=ticket).first()
+        if charges is None or not charges.frozen:
+            return charges
+        charges.frozen = False
+        charges.frozen_at = None
+        charges.save(update_fields=["frozen", "frozen_at"])
+        record_event(
+            ticket=ticket,
+            kind=TicketEvent.Kind.BILLING,
+            actor=actor,
+            data={
+                "charges": "unfrozen",
+                "previous_total": str(charges.total),
+            },
+        )
+        return charges_refresh(ticket=ticket)

@@ -1,0 +1,111 @@
+"""``sportello mail``: e-mail intake from the command line.
+
+``sportello mail ingest [FILE ...]`` files messages given as .eml files, mbox files or
+Maildir folders, or one message on standard input (the MTA pipe: Postfix
+``mailbox_command`` / ``pipe`` transport, Exim ``pipe``). It prints one line per message:
+``TICKET-NUMBER created|appended|duplicate|quarantined`` or ``- ignored``.
+
+Exit status follows sysexits.h, which MTAs understand: 0 delivered (quarantined mail is
+delivered too: it is stored and visible in the admin), 66 a file cannot be read, 75
+temporary failure (the database cannot be reached: the MTA keeps the mail and retries).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from tqdm import tqdm
+
+from sportello.mail.parse import is_mbox, iter_mbox
+from sportello.mail.services import ingest_raw
+
+EX_NOINPUT = 66
+EX_TEMPFAIL = 75
+
+
+def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(label, raw bytes) for each message in a file, an mbox or a Maildir folder."""
+    if path.is_dir():
+        folders = [path / "cur", path / "new"] if (path / "cur").is_dir() else [path]
+        for folder in folders:
+            for item in sorted(folder.iterdir()):
+                if item.is_file() and not item.name.startswith("."):
+                    yield str(item), item.read_bytes()
+        return
+    raw = path.read_bytes()
+    if is_mbox(raw):
+        for n, message in enumerate(iter_mbox(raw), 1):
+            yield f"{path}#{n}", message
+    else:
+        yield str(path), raw
+
+
+class Command(BaseCommand):
+    help = "E-mail intake: `mail ingest [FILE ...]` files .eml, mbox or Maildir (stdin if none)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        ingest = sub.add_parser("ingest", help="File messages from files or standard input.")
+        ingest.add_argument("files", nargs="*", help=".eml files, mbox files, Maildir folders")
+        ingest.add_argument(
+            "--source",
+            default=None,
+            help="Recorded source: pipe (stdin default) or import (files).",
+        )
+        ingest.add_argument(
+            "--recipient",
+            action="append",
+            default=[],
+            help="Envelope recipient (e.g. Postfix ${recipient}); repeatable.",
+        )
+        ingest.add_argument("--sender", default="", help="Envelope sender (${sender}).")
+        ingest.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        if options["action"] == "ingest":
+            return self.ingest(options)
+        raise CommandError(f"Unknown action {options['action']}", returncode=2)
+
+    def ingest(self, options):
+        files = [Path(f) for f in options["files"]]
+        for path in files:
+            if not path.exists():
+                raise CommandError(f"{path}: no such file or folder.", returncode=EX_NOINPUT)
+        if files:
+            source = options["source"] or "import"
+            items: Iterator[tuple[str, bytes]] = (m for p in files for m in messages_in(p))
+            total = None
+        else:
+            source = options["source"] or "pipe"
+            items = iter([("stdin", sys.stdin.buffer.read())])
+            total = 1
+        progress = tqdm(
+            items,
+            total=total,
+            unit="msg",
+            file=sys.stderr,
+            disable=options["no_progress"] or not files or not sys.stderr.isatty(),
+        )
+        counts: dict[str, int] = {}
+        for label, raw in progress:
+            try:
+                result = ingest_raw(
+                    raw,
+                    source=source,
+                    source_detail=label[:255],
+                    envelope_from=options["sender"],
+                    envelope_to=options["recipient"],
+                )
+            except DatabaseError as exc:
+                # Temporary: the MTA must keep the message and try again later.
+                self.stderr.write(f"{label}: database unavailable ({exc}); try again later.")
+                sys.exit(EX_TEMPFAIL)
+            counts[result.state] = counts.get(result.state, 0) + 1
+            self.stdout.write(result.line())
+        if len(files) > 0:
+            summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            self.stderr.write(f"Done: {summary or 'no messages'}.")

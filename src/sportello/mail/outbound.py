@@ -1,0 +1,209 @@
+"""Outbound mail: acknowledgements, answers and agent replies.
+
+A message to send is first a ``Message`` row (outbound, ``delivery_status=pending``)
+with its own Message-ID, written in the caller's transaction; a Huey task sends it after
+the commit, with retries, and records ``sent`` or ``failed`` on the row. So a reply is
+never lost when the SMTP server is down, and threading headers are known before sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from sportello.core.models import SupportSettings
+from sportello.tickets import services as tickets
+from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
+
+log = logging.getLogger(__name__)
+
+
+def _support_address(support: SupportSettings) -> str:
+    addresses = support.support_address_list
+    return addresses[0] if addresses else settings.DEFAULT_FROM_EMAIL
+
+
+def new_message_id(support: SupportSettings | None = None) -> str:
+    support = support or SupportSettings.load()
+    domain = _support_address(support).rsplit("@", 1)[-1]
+    return make_msgid(domain=domain).strip("<>")
+
+
+def thread_headers(ticket: Ticket) -> tuple[str, str]:
+    """In-Reply-To and References for a new outbound message of ``ticket`` (RFC 5322 3.6.4)."""
+    ids = list(
+        ticket.messages.exclude(message_id="")
+        .exclude(kind=MessageKind.SYSTEM)
+        .order_by("created_at", "pk")
+        .values_list("message_id", flat=True)
+    )
+    if not ids:
+        return "", ""
+    return ids[-1], " ".join(ids[-20:])
+
+
+def subject_for(ticket: Ticket, subject: str | None = None) -> str:
+    subject = subject or ticket.subject
+    if ticket.tag in subject:
+        return subject
+    return f"{ticket.tag} {subject}"
+
+
+def queue_email(
+    *,
+    ticket: Ticket,
+    to: list[str],
+    text: str,
+    subject: str | None = None,
+    automatic: bool = False,
+    actor: tickets.Actor = tickets.SYSTEM,
+    html: str = "",
+    cc: list[str] | None = None,
+) -> Message:
+    """Record an outbound e-mail on the ticket and send it once the transaction commits."""
+    support = SupportSettings.load()
+    in_reply_to, references = thread_headers(ticket)
+    message = tickets.message_add(
+        ticket=ticket,
+        kind=MessageKind.EMAIL,
+        direction=Direction.OUTBOUND,
+        text=text,
+        html=html,
+        actor=actor,
+        sender=_support_address(support),
+        recipients=to,
+        cc=cc or [],
+        subject=subject_for(ticket, subject),
+        message_id=new_message_id(support),
+        in_reply_to=in_reply_to,
+        references=references,
+        automatic=automatic,
+        delivery_status=DeliveryStatus.PENDING,
+    )
+    from .tasks import message_send
+
+    transaction.on_commit(lambda: message_send(message.pk))
+    return message
+
+
+def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message | None:
+    """The immediate answer to a new ticket (SPEC 2), at most N per sender per hour."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        automatic=True,
+        created_at__gte=hour_ago,
+    ).values_list("recipients", flat=True)
+    if sum(1 for recipients in recent if to in recipients) >= limit_per_hour:
+        log.info("acknowledgement rate-limited", extra={"ticket": ticket.number})
+        return None
+    support = SupportSettings.load()
+    language = ticket.contact.language if ticket.contact else settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = render_to_string(
+            "mail/acknowledgement.txt",
+            {
+                "ticket": ticket,
+                "support": support,
+                "link": portal_link(ticket),
+            },
+        )
+    return queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+
+
+def portal_link(ticket: Ticket) -> str:
+    return f"{settings.SPORTELLO_SITE_URL.rstrip('/')}/portale/ticket/{ticket.number}/"
+
+
+def out_of_scope_answer(*, ticket: Ticket, to: str, text: str) -> Message:
+    """Answer a request we cannot serve (the state's INIT system), close it, no charge."""
+    message = queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+    tickets.ticket_update(ticket=ticket, billable=False, non_billable_reason="out_of_scope")
+    tickets.ticket_change_status(ticket=ticket, status="closed")
+    return message
+
+
+def reply_send(
+    *,
+    ticket: Ticket,
+    text: str,
+    actor: tickets.Actor,
+    to: list[str] | None = None,
+    cc: list[str] | None = None,
+) -> Message:
+    """An agent's answer to the customer, by e-mail."""
+    if to is None:
+        to = _customer_addresses(ticket)
+    return queue_email(ticket=ticket, to=to, cc=cc, text=text, actor=actor)
+
+
+def _customer_addresses(ticket: Ticket) -> list[str]:
+    if ticket.contact_id:
+        addresses = list(
+            ticket.contact.emails.order_by("-primary").values_list("address", flat=True)[:1]
+        )
+        if addresses:
+            return addresses
+    last = (
+        ticket.messages.filter(direction=Direction.INBOUND)
+        .exclude(sender="")
+        .order_by("-created_at")
+        .first()
+    )
+    return [last.sender] if last else []
+
+
+def build_email(message: Message) -> EmailMultiAlternatives:
+    headers = {"Message-ID": f"<{message.message_id}>"}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = f"<{message.in_reply_to}>"
+    if message.references:
+        headers["References"] = " ".join(f"<{r}>" for r in message.references.split())
+    if message.automatic:
+        # RFC 3834: mark automatic answers, so well-behaved auto-responders stay quiet.
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text,
+        from_email=message.sender,
+        to=message.recipients,
+        cc=message.cc,
+        headers=headers,
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as fh:
+            email.attach(attachment.filename, fh.read(), attachment.content_type)
+    return email
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one pending message; raise on failure so the task retries."""
+    claimed = Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.PENDING)
+    message = claimed.select_related("ticket").first()
+    if message is None:
+        return "nothing to send"
+    if not message.recipients:
+        claimed.update(
+            delivery_status=DeliveryStatus.FAILED,
+            delivery_error="No recipient address: add an e-mail to the contact.",
+        )
+        return "failed"
+    build_email(message).send(fail_silently=False)
+    claimed.update(delivery_status=DeliveryStatus.SENT, delivery_error="")
+    return "sent"
+
+
+def message_delivery_failed(*, message_id: int, error: str) -> None:
+    Message.objects.filter(pk=message_id).update(
+        delivery_status=DeliveryStatus.FAILED, delivery_error=error[:2000]
+    )

@@ -1,0 +1,394 @@
+"""E-mail intake: one entry point, ``ingest_raw``, for IMAP, POP3, SMTP/LMTP and pipes.
+
+The order is what makes intake lose nothing:
+
+1. ``raw_store`` writes the bytes (storage API) and a ``RawMessage`` row, and commits,
+   before anything parses the message.
+2. ``raw_process`` parses and files it in one transaction: a new ticket, a message
+   appended to a ticket, or ignored automatic mail. Any exception rolls that
+   transaction back and puts the raw message in quarantine with the error.
+
+Processing is idempotent: the same bytes are one ``RawMessage`` (SHA-256), and the
+same Message-ID already filed is a ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sportello.core.models import SupportSettings
+from sportello.customers.models import (
+    FREE_MAIL_DOMAINS,
+    Contact,
+    ContactEmail,
+    OrganisationDomain,
+)
+from sportello.tickets import services as tickets
+from sportello.tickets.models import (
+    Channel,
+    DeliveryStatus,
+    Direction,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
+
+from . import outbound
+from .models import RawMessage
+from .parse import ParsedMessage, parse_message, ticket_tag_in
+
+log = logging.getLogger(__name__)
+
+State = RawMessage.State
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    state: str
+    ticket_number: str | None = None
+    raw_id: int | None = None
+    error: str = ""
+
+    def line(self) -> str:
+        """``2026-000123 created`` or ``- ignored``: what `sportello mail ingest` prints."""
+        return f"{self.ticket_number or '-'} {self.state}"
+
+
+def raw_store(
+    raw: bytes,
+    *,
+    source: str,
+    source_detail: str = "",
+    envelope_from: str = "",
+    envelope_to: tuple[str, ...] | list[str] = (),
+) -> tuple[RawMessage, bool]:
+    """Store the bytes exactly as received; return (row, created). Commits on its own."""
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = RawMessage.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return existing, False
+    path = f"raw/{digest[:2]}/{digest}.eml"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(raw))
+    headers = _peek_headers(raw)
+    try:
+        with transaction.atomic():
+            row = RawMessage.objects.create(
+                sha256=digest,
+                file=path,
+                size=len(raw),
+                source=source,
+                source_detail=source_detail[:255],
+                envelope_from=envelope_from[:320],
+                envelope_to=list(envelope_to),
+                received_at=timezone.now(),
+                **headers,
+            )
+    except IntegrityError:  # the same bytes stored by another process a moment ago
+        return RawMessage.objects.get(sha256=digest), False
+    return row, True
+
+
+def _peek_headers(raw: bytes) -> dict:
+    """Cheap header look for the admin list; the real parse happens in raw_process."""
+    parsed = parse_message(raw[:65536] if len(raw) > 65536 else raw)
+    return {
+        "message_id": (parsed.message_id or "")[:998],
+        "subject": parsed.subject[:998],
+        "sender": parsed.from_address[:320],
+    }
+
+
+def ingest_raw(
+    raw: bytes,
+    *,
+    source: str,
+    source_detail: str = "",
+    envelope_from: str = "",
+    envelope_to: tuple[str, ...] | list[str] = (),
+) -> IngestResult:
+    """Store, then process, one message. Never raises for a bad message (quarantine)."""
+    row, created = raw_store(
+        raw,
+        source=source,
+        source_detail=source_detail,
+        envelope_from=envelope_from,
+        envelope_to=envelope_to,
+    )
+    if not created and row.state != State.PENDING and row.state != State.QUARANTINED:
+        number = row.ticket.number if row.ticket_id else None
+        return IngestResult(State.DUPLICATE, number, row.pk)
+    return raw_process(row)
+
+
+def raw_process(row: RawMessage) -> IngestResult:
+    """File a stored message. Safe to call again: a filed message is not filed twice."""
+    claimed = RawMessage.objects.filter(
+        pk=row.pk, state__in=(State.PENDING, State.QUARANTINED)
+    ).update(attempts=row.attempts + 1)
+    if not claimed:
+        row.refresh_from_db()
+        return IngestResult(State.DUPLICATE, row.ticket.number if row.ticket_id else None, row.pk)
+    try:
+        with transaction.atomic():
+            state, ticket, message = _file(row)
+            RawMessage.objects.filter(pk=row.pk).update(
+                state=state,
+                ticket=ticket,
+                filed_as=message,
+                error="",
+                processed_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Another path filed the same Message-ID a moment ago (the unique constraint).
+        twin = Message.objects.filter(
+            message_id=_message_id_of(row), direction=Direction.INBOUND
+        ).first()
+        if twin is None:
+            raise
+        RawMessage.objects.filter(pk=row.pk).update(
+            state=State.DUPLICATE,
+            ticket=twin.ticket,
+            filed_as=twin,
+            processed_at=timezone.now(),
+        )
+        return IngestResult(State.DUPLICATE, twin.ticket.number, row.pk)
+    except Exception as exc:
+        # Quarantine: keep the raw bytes and say why, so an admin can fix and reprocess.
+        log.exception("mail quarantined", extra={"raw_id": row.pk})
+        error = f"{type(exc).__name__}: {exc}"
+        RawMessage.objects.filter(pk=row.pk).update(state=State.QUARANTINED, error=error[:5000])
+        return IngestResult(State.QUARANTINED, None, row.pk, error)
+    return IngestResult(state, ticket.number if ticket else None, row.pk)
+
+
+def _message_id_of(row: RawMessage) -> str:
+    return parse_message(row.read()).message_id or ""
+
+
+def _file(row: RawMessage) -> tuple[str, Ticket | None, Message | None]:
+    parsed = parse_message(row.read())
+    support = SupportSettings.load()
+    if parsed.message_id:
+        twin = (
+            Message.objects.filter(message_id=parsed.message_id, direction=Direction.INBOUND)
+            .select_related("ticket")
+            .first()
+        )
+        if twin is not None:  # the same mail by another path (IMAP and SMTP, say)
+            return State.DUPLICATE, twin.ticket, twin
+
+    if parsed.auto_kind == "bounce":
+        return _file_bounce(parsed, row)
+
+    ticket = _thread(parsed)
+    if parsed.auto_kind is not None:
+        # RFC 3834: automatic mail never opens tickets and never gets an answer.
+        if ticket is None:
+            return State.IGNORED, None, None
+        message = _append(ticket, parsed, automatic=True)
+        return State.APPENDED, ticket, message
+
+    contact = _contact_for(parsed)
+    if ticket is not None:
+        if (
+            ticket.status == Status.CLOSED
+            and ticket.closed_at
+            and (timezone.now() - ticket.closed_at > timedelta(days=support.reopen_window_days))
+        ):
+            new = _open(parsed, row, contact, support, linked_to=ticket)
+            return State.CREATED, new, new.messages.first()
+        message = _append(ticket, parsed, contact=contact)
+        if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING):
+            tickets.ticket_change_status(
+                ticket=ticket,
+                status=Status.OPEN,
+                actor=tickets.Actor(label=parsed.from_address or "e-mail"),
+            )
+        return State.APPENDED, ticket, message
+
+    new = _open(parsed, row, contact, support)
+    return State.CREATED, new, new.messages.first()
+
+
+def _thread(parsed: ParsedMessage) -> Ticket | None:
+    """The ticket a message answers: by In-Reply-To/References, then by the subject tag."""
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if ids:
+        match = (
+            Message.objects.filter(message_id__in=ids)
+            .exclude(message_id="")
+            .select_related("ticket")
+            .order_by("-created_at")
+            .first()
+        )
+        if match is not None:
+            return match.ticket
+    number = ticket_tag_in(parsed.subject, settings.SPORTELLO_TICKET_TAG)
+    if number:
+        return Ticket.objects.filter(number=number).first()
+    return None
+
+
+def _contact_for(parsed: ParsedMessage) -> Contact | None:
+    """The sender as a contact: known address, else new contact of the domain's org."""
+    address = parsed.from_address
+    if not address or "@" not in address:
+        return None
+    known = ContactEmail.objects.filter(address=address).select_related("contact").first()
+    if known is not None:
+        return known.contact
+    domain = address.rsplit("@", 1)[1]
+    org = None
+    if domain not in FREE_MAIL_DOMAINS:
+        owner = (
+            OrganisationDomain.objects.filter(domain=domain).select_related("organisation").first()
+        )
+        org = owner.organisation if owner else None
+    first, _, last = (parsed.from_name or "").partition(" ")
+    contact = Contact.objects.create(
+        organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
+    )
+    ContactEmail.objects.create(contact=contact, address=address, primary=True)
+    return contact
+
+
+def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -> str:
+    """E-mail to an official address is ``email``; to any other of ours, ``other_email``."""
+    official = set(support.support_address_list)
+    recipients = {
+        a.lower()
+        for a in (
+            *parsed.to,
+            *parsed.cc,
+            *parsed.delivered_to,
+            *parsed.x_original_to,
+            *row.envelope_to,
+        )
+    }
+    if recipients & official or not recipients:
+        return Channel.EMAIL
+    return Channel.OTHER_EMAIL
+
+
+def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
+    subject = parsed.subject or "(senza oggetto)"
+    ticket = tickets.ticket_open(
+        subject=subject,
+        channel=_channel(parsed, row, support),
+        text=parsed.text,
+        html=parsed.html,
+        contact=contact,
+        actor=tickets.Actor(label=parsed.from_address or "e-mail"),
+        sender=parsed.from_address,
+        recipients=parsed.to,
+        message_id=parsed.message_id or "",
+        linked_to=linked_to,
+    )
+    message = ticket.messages.first()
+    if message is not None:
+        Message.objects.filter(pk=message.pk).update(
+            cc=parsed.cc,
+            in_reply_to=" ".join(parsed.in_reply_to),
+            references=" ".join(parsed.references),
+        )
+        _store_attachments(ticket, message, parsed)
+    if _out_of_scope(parsed, support):
+        outbound.out_of_scope_answer(
+            ticket=ticket, to=parsed.from_address, text=support.out_of_scope_reply
+        )
+    elif parsed.from_address:
+        outbound.acknowledgement(
+            ticket=ticket, to=parsed.from_address, limit_per_hour=support.ack_limit_per_hour
+        )
+    return ticket
+
+
+def _out_of_scope(parsed: ParsedMessage, support: SupportSettings) -> bool:
+    if not support.out_of_scope_pattern:
+        return False
+    pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
+    return bool(pattern.search(parsed.subject) or pattern.search(parsed.text[:5000]))
+
+
+def _append(ticket: Ticket, parsed: ParsedMessage, *, contact=None, automatic=False) -> Message:
+    message = tickets.message_add(
+        ticket=ticket,
+        kind=MessageKind.EMAIL,
+        direction=Direction.INBOUND,
+        text=parsed.text,
+        html=parsed.html,
+        actor=tickets.Actor(label=parsed.from_address or "e-mail"),
+        author_contact=contact,
+        sender=parsed.from_address,
+        recipients=parsed.to,
+        cc=parsed.cc,
+        subject=parsed.subject,
+        message_id=parsed.message_id or "",
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
+        automatic=automatic,
+    )
+    _store_attachments(ticket, message, parsed)
+    return message
+
+
+def _store_attachments(ticket: Ticket, message: Message, parsed: ParsedMessage) -> None:
+    for part in parsed.attachments:
+        tickets.attachment_add(
+            ticket=ticket,
+            message=message,
+            filename=part.filename,
+            content=part.payload,
+            content_type=part.content_type,
+            content_id=part.content_id or "",
+            inline=part.inline,
+        )
+
+
+def _file_bounce(parsed: ParsedMessage, row: RawMessage):
+    """A bounce of our own mail marks that delivery failed and is kept on its ticket."""
+    ids = parsed.bounced_message_ids
+    original = (
+        Message.objects.filter(message_id__in=ids, direction=Direction.OUTBOUND)
+        .select_related("ticket")
+        .first()
+        if ids
+        else None
+    )
+    if original is None:
+        return State.IGNORED, None, None
+    reason = parsed.bounce_status or "bounce"
+    Message.objects.filter(pk=original.pk).update(
+        delivery_status=DeliveryStatus.FAILED,
+        delivery_error=f"{reason}: {', '.join(parsed.bounce_recipients)}"[:2000],
+    )
+    note = tickets.message_add(
+        ticket=original.ticket,
+        kind=MessageKind.SYSTEM,
+        direction=Direction.INTERNAL,
+        text=parsed.text,
+        subject=parsed.subject,
+        automatic=True,
+        actor=tickets.Actor(label=parsed.from_address or "mailer-daemon"),
+        message_id=parsed.message_id or "",
+    )
+    tickets.attachment_add(
+        ticket=original.ticket,
+        message=note,
+        filename="bounce.eml",
+        content=row.read(),
+        content_type="message/rfc822",
+    )
+    return State.APPENDED, original.ticket, note

@@ -1,0 +1,44 @@
+"""Mail background tasks: thin wrappers around the services (STYLE 2.7)."""
+
+from __future__ import annotations
+
+import logging
+
+from huey.contrib.djhuey import db_task
+
+from . import outbound
+
+log = logging.getLogger(__name__)
+
+SEND_RETRIES = 5
+
+
+@db_task(retries=SEND_RETRIES, retry_delay=60, context=True)
+def message_send(message_id: int, task=None) -> str:
+    """Send an outbound message; after the last retry the failure shows on the ticket."""
+    try:
+        return outbound.message_deliver(message_id=message_id)
+    except Exception as exc:
+        retries_left = task.retries if task is not None else 0
+        log.warning(
+            "mail delivery failed",
+            extra={"message": message_id, "retries_left": retries_left, "error": str(exc)},
+        )
+        if not retries_left:
+            outbound.message_delivery_failed(
+                message_id=message_id, error=f"{type(exc).__name__}: {exc}"
+            )
+            return "failed"
+        raise
+
+
+@db_task()
+def raw_process(raw_id: int) -> str:
+    """File a stored raw message (the SMTP receiver stores, this files)."""
+    from .models import RawMessage
+    from .services import raw_process as process
+
+    row = RawMessage.objects.filter(pk=raw_id).first()
+    if row is None:
+        return "missing"
+    return process(row).line()

@@ -1,0 +1,96 @@
+"""The tariff engine: ``quote(facts, params, calendar) -> Quote`` (SPEC 5).
+
+Pure and fast: no Django, no I/O, no look-ups. The caller (``billing/services.py``, the
+imperative shell of STYLE 2.1, or the ``tariff quote`` command) chooses the rate, the
+tariff in force and the calendar beforehand, and builds each of them once.
+
+Money (STYLE 2.4): every line is rounded once, half up, to the cent; the net is the sum
+of the rounded lines; VAT is computed on the net and rounded half up; total = net + VAT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP
+
+from sportello.tariff.calendar import BusinessCalendar
+from sportello.tariff.errors import TariffInputError
+from sportello.tariff.model import (
+    CENT,
+    DEFAULT_TARIFF,
+    ZERO_MONEY,
+    ChargeLine,
+    Intervention,
+    Quote,
+    TariffParams,
+    TicketFacts,
+)
+from sportello.tariff.rules import RULES
+
+__all__ = [
+    "DEFAULT_TARIFF",
+    "ChargeLine",
+    "Intervention",
+    "Quote",
+    "TariffParams",
+    "TicketFacts",
+    "quote",
+    "tariff_in_force",
+]
+
+_ZERO_QUOTES: dict[str, Quote] = {}
+
+
+def quote(facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar) -> Quote:
+    """Price one ticket.
+
+    Lines come in the order of :data:`sportello.tariff.rules.RULES`: resolution fee,
+    legs, call-out fee. Edge cases:
+    - a non-billable ticket (warranty, contract, out of scope, ...) has no lines and zero
+      totals, whatever else it says (SPEC 5, last line);
+    - an unknown channel or intervention kind, a negative rate/duration/message count, or
+      a leg outside the district without ``distance_km`` raise :class:`TariffInputError`;
+    - a start on an ordinary day of a year the calendar has no holidays for raises
+      :class:`~sportello.tariff.errors.CalendarCoverageError`.
+    """
+    if not facts.billable:
+        zero = _ZERO_QUOTES.get(params.version)
+        if zero is None:
+            zero = Quote((), ZERO_MONEY, ZERO_MONEY, ZERO_MONEY, params.version)
+            _ZERO_QUOTES[params.version] = zero
+        return zero
+    lines: list[ChargeLine] = []
+    for rule in RULES:
+        lines += rule(facts, params, calendar)
+    net = ZERO_MONEY
+    for line in lines:
+        net += line.amount
+    vat = (net * params.vat_fraction).quantize(CENT, ROUND_HALF_UP)
+    return Quote(tuple(lines), net, vat, net + vat, params.version)
+
+
+def tariff_in_force(tariffs: Iterable[TariffParams], *, on: date) -> TariffParams:
+    """The tariff valid on ``on`` (SPEC 5: billed "by the tariff in force when it was
+    resolved"): the one with the latest ``valid_from`` not after ``on``.
+
+    Raises :class:`TariffInputError` when none had started yet or two share a start date.
+    """
+    best: TariffParams | None = None
+    for tariff in tariffs:
+        if tariff.valid_from > on:
+            continue
+        if best is not None and tariff.valid_from == best.valid_from:
+            raise TariffInputError(
+                f"tariffs {best.version!r} and {tariff.version!r} both start on "
+                f"{tariff.valid_from.isoformat()}; give them different valid_from dates.",
+                field="valid_from",
+            )
+        if best is None or tariff.valid_from > best.valid_from:
+            best = tariff
+    if best is None:
+        raise TariffInputError(
+            f"no tariff is in force on {on.isoformat()}; add one with an earlier valid_from.",
+            field="valid_from",
+        )
+    return best
