@@ -212,6 +212,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "huey": {"level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG"},
+        "tnefparse": {"level": "WARNING"},
     },
 }
 

@@ -58,6 +58,7 @@ class NonBillableReason(models.TextChoices):
     OUT_OF_SCOPE = "out_of_scope", _("out of scope")
     DUPLICATE = "duplicate", _("duplicate")
     SPAM = "spam", _("spam")
+    INFORMATION = "information", _("information request (contact form)")
 
 
 class TicketSequence(models.Model):

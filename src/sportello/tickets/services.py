@@ -126,6 +126,8 @@ def ticket_open(
     official_channels_possible: bool | None = None,
     created_at: datetime | None = None,
     linked_to: Ticket | None = None,
+    billable: bool = True,
+    non_billable_reason: str = "",
 ) -> Ticket:
     """Open a ticket with its first message and a ``created`` event.
 
@@ -158,6 +160,8 @@ def ticket_open(
             priority=priority,
             category=category,
             linked_to=linked_to,
+            billable=billable,
+            non_billable_reason=non_billable_reason,
             created_at=now,
         )
         try:
