@@ -109,15 +109,30 @@ class Organisation(models.Model):
             raise ValidationError(errors)
 
     def clean(self) -> None:
+        district = _district_comuni()
+        if self.comune and district:
+            # The tariff lists the district's comuni: the comune decides, not a checkbox.
+            self.in_district = self.comune.strip().casefold() in district
         if not self.in_district and self.distance_km is None:
-            raise ValidationError(
-                {
-                    "distance_km": _(
-                        "An organisation outside the district needs its one-way distance in km, "
-                        "used to charge pick-ups and returns."
-                    )
-                }
+            message = _(
+                "An organisation outside the district needs its one-way distance in km, "
+                "used to charge pick-ups and returns."
             )
+            if self.comune and district:
+                message = _(
+                    "%(comune)s is outside the district (%(district)s, from the tariff): give "
+                    "its one-way distance in km, used to charge pick-ups and returns."
+                ) % {"comune": self.comune, "district": ", ".join(sorted(district)).title()}
+            raise ValidationError({"distance_km": message})
+
+
+def _district_comuni() -> set[str]:
+    from django.utils import timezone
+
+    from sportello.billing.services import tariff_version_in_force  # billing reads customers
+
+    version = tariff_version_in_force(on=timezone.localdate())
+    return {c.casefold() for c in version.district_comune_list}
 
 
 class OrganisationDomain(models.Model):

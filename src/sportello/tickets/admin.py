@@ -3,6 +3,9 @@ interventions, waivers) go through the services, so the admin shows them read-on
 on the ticket and edits them on their own pages where the service is called."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Attachment, Intervention, Message, Ticket, TicketEvent
@@ -69,10 +72,39 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "priority", "billable", "team"]
     search_fields = ["number", "subject", "organisation__name", "messages__text"]
     date_hierarchy = "created_at"
-    readonly_fields = ["number", "status", "created_at", "resolved_at", "closed_at"]
+    readonly_fields = ["number", "status", "created_at", "resolved_at", "closed_at", "charge_lines"]
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    @admin.display(description=_("charges"))
+    def charge_lines(self, obj):
+        """Each charge line with the rule that produced it, in the admin's language."""
+        from sportello.billing.models import TicketCharges
+
+        charges = TicketCharges.objects.filter(ticket=obj).first() if obj.pk else None
+        if charges is None:
+            return "-"
+        if charges.problem:
+            return charges.problem
+        language = get_language() or "it"
+        rows = format_html_join(
+            "",
+            "<li>{}: <strong>€ {}</strong></li>",
+            ((line.description(language), line.amount) for line in charges.lines.all()),
+        )
+        state = _("frozen") if charges.frozen else _("follows the ticket")
+        return format_html(
+            "<ul>{}</ul>{} € {} + {} € {} = <strong>€ {}</strong> ({}, {})",
+            rows,
+            _("net"),
+            charges.net,
+            _("VAT"),
+            charges.vat,
+            charges.total,
+            charges.tariff_version,
+            state,
+        )
 
     def save_model(self, request, obj, form, change):
         """Route admin edits through the services, so the event trail stays complete."""

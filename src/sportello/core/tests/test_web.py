@@ -68,3 +68,19 @@ def test_the_admin_is_in_italian_and_english(client, django_user_model):
     assert "Ticket" in client.get("/admin/").content.decode()
     assert "Organizzazioni" in client.get("/admin/").content.decode()
     assert "Organisations" in client.get("/en/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_ticket_admin_explains_each_charge(client, django_user_model):
+    from sportello.tickets import services
+    from sportello.tickets.tests.factories import cast
+
+    people = cast()
+    ticket = services.ticket_open(
+        subject="Stampante", channel="whatsapp", text="Aiuto", contact=people["alice"]
+    )
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-Secret-1")
+    client.login(username="root", password="pw-Secret-1")
+    page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert "Diritto di chiamata" in page
+    assert "€ 40.00" in page or "€ 40,00" in page

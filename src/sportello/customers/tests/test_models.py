@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from sportello.customers.models import ContactPhone, Organisation, OrganisationDomain
 from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory
@@ -53,6 +54,18 @@ def test_phones_are_stored_in_e164():
 def test_free_mail_domains_cannot_identify_an_organisation():
     org = OrganisationFactory()
     domain = OrganisationDomain(organisation=org, domain="@Gmail.com")
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         domain.full_clean()
-    assert "free-mail" in exc.value.message_dict["domain"][0]
+    assert "gmail.com is a free-mail domain" in exc.value.message_dict["domain"][0]
+
+
+def test_the_comune_decides_the_district_from_the_tariff():
+    inside = Organisation(name="Narnese S.r.l.", comune="Narni", in_district=False)
+    inside.full_clean()
+    assert inside.in_district is True
+    outside = Organisation(name="Spoleto S.r.l.", comune="Spoleto", in_district=True)
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        outside.full_clean()
+    assert (
+        "Spoleto is outside the district (Narni, Terni" in exc.value.message_dict["distance_km"][0]
+    )
