@@ -24,7 +24,7 @@ How it parses:
 * Everything else is an attachment, with its bytes as they were sent:
   ``message/rfc822`` parts are kept as ``.eml`` files, a TNEF ``winmail.dat`` is
   unpacked when the optional ``tnefparse`` package is installed.
-* ``auto_kind`` says whether a machine sent the mail (see :func:`classify_auto`).
+* ``auto_kind`` says whether a machine sent the mail (rules: ``_classify_auto``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import base64
 import binascii
 import codecs
 import contextlib
+import html as htmlmod
 import io
 import mimetypes
 import quopri
@@ -45,15 +46,15 @@ from email import policy as email_policy
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import nh3
 
 __all__ = [
     "ParsedAttachment",
     "ParsedMessage",
-    "classify_auto",
     "decode_encoded_words",
     "html_to_text",
     "is_mbox",
@@ -94,7 +95,7 @@ class ParsedMessage:
     """What the help desk needs from one e-mail. Addresses are lower-cased.
 
     ``auto_kind`` is None for mail written by a person, else ``"auto-reply"``,
-    ``"bounce"`` or ``"mailing-list"`` (see :func:`classify_auto`). For a bounce,
+    ``"bounce"`` or ``"mailing-list"`` (rules: ``_classify_auto``). For a bounce,
     ``bounced_message_ids`` are the Message-IDs of the mail that did not arrive,
     ``bounce_recipients`` who did not get it, ``bounce_status`` the first RFC 3463
     status code (``"5.1.1"``) when the report has one.
@@ -209,6 +210,13 @@ def _decode_bytes(data: bytes, charset: str | None, defects: list[str] | None = 
         try:
             return data.decode(candidate)
         except (UnicodeDecodeError, LookupError):
+            if candidate == "utf-8" and name in (None, "ascii"):
+                # Mostly UTF-8 with a few broken bytes (a truncated header, a
+                # stray Latin-1 byte): better one U+FFFD than mojibake everywhere.
+                text = data.decode("utf-8", errors="replace")
+                high = sum(1 for byte in data if byte > 0x7F)
+                if text.count("\ufffd") * 4 <= high:
+                    return text
             continue
     if name and name != "ascii":
         if defects is not None:
@@ -430,7 +438,7 @@ class _Headers:
         self._values: dict[str, list[str]] = {}
         try:
             items = list(msg.raw_items())
-        except Exception:  # noqa: BLE001 - a header we cannot even list is skipped
+        except Exception:  # a header block we cannot even list counts as empty
             items = []
         for name, value in items:
             self._values.setdefault(str(name).strip().lower(), []).append(str(value))
@@ -651,43 +659,13 @@ for _tag in ("table", "td", "th", "tr", "tbody", "thead", "tfoot"):
 _HTML_ATTRIBUTES["img"].update({"title"})
 # Presentational CSS only: no position/display (overlays, hidden text), no url()
 # properties (background, list-style-image: remote loads).
-_STYLE_PROPERTIES = {
-    "color",
-    "background-color",
-    "font",
-    "font-family",
-    "font-size",
-    "font-style",
-    "font-weight",
-    "line-height",
-    "text-align",
-    "text-decoration",
-    "text-indent",
-    "vertical-align",
-    "white-space",
-    "width",
-    "height",
-    "max-width",
-    "margin",
-    "margin-top",
-    "margin-bottom",
-    "margin-left",
-    "margin-right",
-    "padding",
-    "padding-top",
-    "padding-bottom",
-    "padding-left",
-    "padding-right",
-    "border",
-    "border-top",
-    "border-bottom",
-    "border-left",
-    "border-right",
-    "border-collapse",
-    "border-color",
-    "border-style",
-    "border-width",
-}
+_STYLE_PROPERTIES = set(
+    """color background-color font font-family font-size font-style font-weight line-height
+    text-align text-decoration text-indent vertical-align white-space width height max-width
+    margin margin-top margin-bottom margin-left margin-right padding padding-top padding-bottom
+    padding-left padding-right border border-top border-bottom border-left border-right
+    border-collapse border-color border-style border-width""".split()
+)
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
 _DATA_IMAGE_RE = re.compile(r"data:image/(png|jpe?g|gif|webp|bmp);base64,", re.IGNORECASE)
 
@@ -819,8 +797,6 @@ def _param(part: Message, name: str, header: str = "content-type") -> str | None
         return None
     if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
         try:
-            from email.utils import collapse_rfc2231_value
-
             value = collapse_rfc2231_value(value)
         except Exception:
             value = value[2]
@@ -1100,11 +1076,13 @@ def _recover_multipart(part: Message, content_type: str, defects: list[str]) -> 
     header = f'Content-Type: {content_type}; boundary="{boundary.decode("latin-1")}"{params}'
     defects.append(f"{content_type}: boundary not found; used the delimiter lines of the body")
     try:
-        return BytesParser(policy=part.policy).parsebytes(
+        recovered = BytesParser(policy=part.policy).parsebytes(
             header.encode("latin-1", "replace") + b"\n\n" + data
         )
     except Exception:  # give up: the caller shows the body as text
         return None
+    # Only a real split counts, or the caller would try again, and again.
+    return recovered if isinstance(recovered.get_payload(), list) else None
 
 
 def _walk_multipart(
@@ -1278,7 +1256,7 @@ _AUTO_SUBJECT_RE = re.compile(
 _LIST_OWNER_RE = re.compile(r"(?:^|[<\s])(?:owner-[^@\s]+|[^@\s<]+-(?:owner|request|bounces?))@")
 
 
-def classify_auto(
+def _classify_auto(
     headers: _Headers,
     *,
     from_address: str,
@@ -1300,10 +1278,11 @@ def classify_auto(
        ``X-Autoreply``/``X-Autorespond``, Apple's ``X-Apple-Action: VACATION``,
        ``Precedence: auto_reply``. ``X-Auto-Response-Suppress`` alone does NOT
        count: it only asks others not to answer, and Outlook, CRMs and many
-       senders put it on mail that people wrote. It counts with ``All``/``OOF``
-       when Exchange's ``X-MS-Exchange-Inbox-Rules-Loop`` (set when a rule or the
-       out-of-office assistant sent the mail) is there, or with an
-       out-of-office subject ("Automatic reply:", "Risposta automatica:").
+       senders put it on mail that people wrote. It counts, with ``All``/``OOF``,
+       together with an out-of-office subject ("Automatic reply:", "Risposta
+       automatica:"). A null envelope sender (``Return-Path: <>``, RFC 3834 3.3)
+       counts with such a subject or with Exchange's
+       ``X-MS-Exchange-Inbox-Rules-Loop`` (the out-of-office assistant).
     3. mailing-list: RFC 2919 ``List-Id``, RFC 2369 ``List-Unsubscribe`` /
        ``List-Post``, ``Precedence: list``, or ``Precedence: bulk``/``junk`` from a
        list manager's owner address (Majordomo "owner-x@", ezmlm "x-owner@").
@@ -1333,7 +1312,8 @@ def classify_auto(
     if "x-failed-recipients" in headers:  # Exim, on every bounce it writes
         return BOUNCE
 
-    auto_submitted = headers.text("Auto-Submitted").split(";", 1)[0].strip()
+    # "auto-replied; owner-email=...", "no (a person wrote this)": the first token counts.
+    auto_submitted = re.split(r"[\s;(]", headers.text("Auto-Submitted"), maxsplit=1)[0]
     if auto_submitted and auto_submitted != "no":
         # RFC 3834 5: anything but "no" means a program sent it.
         return AUTO_REPLY
@@ -1347,11 +1327,13 @@ def classify_auto(
     if precedence in ("auto_reply", "auto-reply"):
         return AUTO_REPLY
     suppress = headers.text("X-Auto-Response-Suppress")
-    if suppress and re.search(r"\b(all|oof)\b", suppress):
-        if "x-ms-exchange-inbox-rules-loop" in headers or _AUTO_SUBJECT_RE.search(subject):
-            return AUTO_REPLY
-    if null_sender and _AUTO_SUBJECT_RE.search(subject):
-        # RFC 3834 3.3: responders send with a null envelope sender.
+    if suppress and re.search(r"\b(all|oof)\b", suppress) and _AUTO_SUBJECT_RE.search(subject):
+        return AUTO_REPLY
+    if null_sender and (
+        _AUTO_SUBJECT_RE.search(subject) or "x-ms-exchange-inbox-rules-loop" in headers
+    ):
+        # RFC 3834 3.3: responders send with a null envelope sender. A mail that an
+        # Exchange rule forwards keeps a real sender, so it is not caught here.
         return AUTO_REPLY
 
     if any(name in headers for name in ("List-Id", "List-Unsubscribe", "List-Post")):
@@ -1415,6 +1397,14 @@ def _fallback_message(raw: bytes, defects: list[str]) -> ParsedMessage:
     return ParsedMessage(text=text, defects=defects)
 
 
+_CID_URL_RE = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
+
+
+def _cid_references(html: str) -> set[str]:
+    """Content-IDs that the HTML refers to. RFC 2392: cid URLs are %-encoded."""
+    return {unquote(htmlmod.unescape(ref)).strip("<>").lower() for ref in _CID_URL_RE.findall(html)}
+
+
 def _generated_name(content_type: str, index: int, in_report: bool) -> str:
     stem = _GENERATED_STEMS.get(content_type)
     if stem == "forwarded-message" and in_report:
@@ -1453,7 +1443,7 @@ def _build_attachments(
                     "in_report": False,
                 }
             )
-    lowered_html = html.lower()
+    referenced = _cid_references(html)
     result: list[ParsedAttachment] = []
     used: set[str] = set()
     for index, item in enumerate(expanded, start=1):
@@ -1464,7 +1454,7 @@ def _build_attachments(
             name = f"{stem}-{index}.{ext}" if dot else f"{name}-{index}"
         used.add(name)
         cid = item["content_id"]
-        inline = bool(cid) and f"cid:{cid}".lower() in lowered_html
+        inline = bool(cid) and cid.lower() in referenced
         payload = item["payload"]
         result.append(
             ParsedAttachment(
@@ -1528,7 +1518,7 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     text = plain if plain.strip() else html_to_text(html_raw) if html_raw else ""
     if not text.strip() and tnef_text:
         text = tnef_text
-    text = text.strip("\n")
+    text = text.rstrip().lstrip("\n")
 
     from_pairs = _address_pairs(headers.all("From"), local_ok=True) or _address_pairs(
         headers.all("Sender")
@@ -1556,7 +1546,7 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
             if date:
                 break
 
-    auto_kind = classify_auto(
+    auto_kind = _classify_auto(
         headers,
         from_address=from_address,
         from_name=from_name,
@@ -1649,7 +1639,8 @@ def ticket_tag_in(subject: str, prefix: str = "Ticket#") -> str | None:
 
 # --------------------------------------------------------------------------- mbox
 
-_FROM_LINE_RE = re.compile(rb"From \S*(?: |$)")
+# RFC 4155: "From " sender, then an asctime-like date: "From a@b Thu Sep 18 17:54:04 2008".
+_FROM_LINE_RE = re.compile(rb"From \S+[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b")
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 _ESCAPED_FROM_RE = re.compile(rb"^>(>*From )", re.MULTILINE)
 
@@ -1658,11 +1649,12 @@ def is_mbox(raw: bytes) -> bool:
     """True when ``raw`` is a Unix mbox (RFC 4155): it starts with a "From " line
     followed by a header line. A single message saved with its From_ line counts
     too, and then :func:`iter_mbox` yields just that message."""
-    head = raw.lstrip(b"\r\n")[:2048]
-    if not head.startswith(b"From "):
-        return False
-    lines = head.splitlines()
-    return len(lines) > 1 and bool(_HEADER_LINE_RE.match(lines[1]))
+    lines = raw.lstrip(b"\r\n")[:2048].splitlines()
+    return (
+        len(lines) > 1
+        and bool(_FROM_LINE_RE.match(lines[0]))
+        and bool(_HEADER_LINE_RE.match(lines[1]))
+    )
 
 
 def iter_mbox(raw: bytes) -> Iterator[bytes]:
@@ -1678,7 +1670,7 @@ def iter_mbox(raw: bytes) -> Iterator[bytes]:
     started = False
     previous_blank = True
     for line in lines:
-        if previous_blank and line.startswith(b"From ") and _FROM_LINE_RE.match(line):
+        if previous_blank and _FROM_LINE_RE.match(line):
             if started:
                 yield _finish_mbox_message(current)
             current = []

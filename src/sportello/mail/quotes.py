@@ -115,7 +115,11 @@ def _attribution_span(lines: list[str], i: int) -> int:
             return 0
         nxt = _next_nonblank(lines, i + span)
         followed_by_quote = nxt is not None and _is_quoted(lines[nxt])
-        dated = bool(re.search(r"\d", joined)) and bool(_ATTRIBUTION_START_RE.match(joined))
+        # Without a quote below, it must look like a client wrote it: a time or an
+        # address, not just "On 3 occasions the technician wrote:".
+        dated = bool(_ATTRIBUTION_START_RE.match(joined)) and bool(
+            re.search(r"\d{1,2}[:.]\d{2}|@", joined)
+        )
         if _ATTRIBUTION_END_RE.search(joined) and (followed_by_quote or dated):
             return span
         if dated and joined.endswith(":") and _ATTRIBUTION_VERB_RE.search(joined):

@@ -19,6 +19,9 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -46,7 +49,13 @@ from sportello.tickets.models import (
 
 from . import outbound
 from .models import RawMessage
-from .parse import ParsedMessage, parse_message, ticket_tag_in
+from .parse import (
+    ParsedMessage,
+    decode_encoded_words,
+    parse_message,
+    parse_message_ids,
+    ticket_tag_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +110,22 @@ def raw_store(
 
 
 def _peek_headers(raw: bytes) -> dict:
-    """Cheap header look for the admin list; the real parse happens in raw_process."""
-    parsed = parse_message(raw[:65536] if len(raw) > 65536 else raw)
-    return {
-        "message_id": (parsed.message_id or "")[:998],
-        "subject": parsed.subject[:998],
-        "sender": parsed.from_address[:320],
-    }
+    """A cheap, forgiving look at three headers for the admin list (never raises).
+
+    The real parse happens in raw_process; this one only reads the header block.
+    """
+    try:
+        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        ids = parse_message_ids(str(head.get("Message-ID", "")))
+        _name, sender = parseaddr(decode_encoded_words(str(head.get("From", ""))))
+        # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
+        return {
+            "message_id": (ids[0] if ids else "").replace("\x00", "")[:998],
+            "subject": decode_encoded_words(str(head.get("Subject", ""))).replace("\x00", "")[:998],
+            "sender": sender.lower().replace("\x00", "")[:320],
+        }
+    except Exception:  # a header we cannot read must not stop the raw bytes being stored
+        return {}
 
 
 def ingest_raw(

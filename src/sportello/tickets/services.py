@@ -233,13 +233,18 @@ def ticket_change_status(
     if status == old:
         return ticket
     if status not in STATUS_TRANSITIONS[old]:
-        allowed = ", ".join(sorted(STATUS_TRANSITIONS[old]))
+        allowed = ", ".join(str(Status(s).label) for s in sorted(STATUS_TRANSITIONS[old]))
         raise InvalidTransitionError(
             _(
-                "Ticket %(number)s cannot go from %(old)s to %(new)s; from %(old)s it can go to: "
-                "%(allowed)s."
+                "Ticket %(number)s cannot go from %(old)s to %(new)s; from %(old)s it can go "
+                "to: %(allowed)s."
             )
-            % {"number": ticket.number, "old": old, "new": status, "allowed": allowed},
+            % {
+                "number": ticket.number,
+                "old": Status(old).label,
+                "new": Status(status).label,
+                "allowed": allowed,
+            },
             field="status",
         )
     now = when or timezone.now()
