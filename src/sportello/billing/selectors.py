@@ -13,7 +13,7 @@ from sportello.tickets.models import WRITTEN_KINDS, Direction, Intervention, Tic
 
 from .calendars import business_calendar
 from .models import TariffVersion
-from .services import ticket_facts
+from .services import tariff_params, ticket_facts
 
 
 def tickets_priced(
@@ -26,7 +26,7 @@ def tickets_priced(
     with the number of tickets. Tariff versions and calendars are loaded once.
     """
     versions = list(TariffVersion.objects.order_by("valid_from"))
-    params = {v.pk: v.to_params() for v in versions}
+    params = {v.pk: tariff_params(v) for v in versions}
     today = timezone.localdate()
     calendars: dict[tuple[int, ...], object] = {}
     written = Count(

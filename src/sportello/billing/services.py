@@ -7,6 +7,7 @@ open and are frozen, with their tariff version, when it is closed.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from sportello.customers.models import BillingMode
 from sportello.tariff import Intervention as FactIntervention
-from sportello.tariff import Quote, TicketFacts, quote
+from sportello.tariff import Quote, TicketFacts, default_calendar, quote
 from sportello.tickets.models import (
     WRITTEN_KINDS,
     Channel,
@@ -34,16 +35,51 @@ from .models import ChargeLine, TariffVersion, TicketCharges
 ENGINE_CHANNEL = {Channel.CONTACT_FORM: "portal"}
 
 
-def tariff_version_in_force(*, on: date) -> TariffVersion:
-    """The version valid on ``on``; the policy's defaults are created when none exists."""
-    version = TariffVersion.objects.filter(valid_from__lte=on).order_by("-valid_from").first()
-    if version is None:
-        version = TariffVersion.objects.order_by("valid_from").first()
-    if version is None:
-        version = TariffVersion.objects.create(
-            label="Listino assistenza", valid_from=date(2000, 1, 1)
+# Tariff versions change a few times a year and are read on every repricing: keep them
+# per process for a few seconds. Saving one clears this process's copy at once (signals in
+# apps.py); other processes see the edit within TARIFF_CACHE_SECONDS.
+TARIFF_CACHE_SECONDS = 10
+_tariff_cache: dict[str, object] = {"at": -1e9, "versions": [], "params": {}}
+
+
+def tariff_cache_clear(**_kwargs) -> None:
+    _tariff_cache["at"] = -1e9
+
+
+def _tariff_versions() -> list[TariffVersion]:
+    if time.monotonic() - _tariff_cache["at"] > TARIFF_CACHE_SECONDS:
+        versions = list(TariffVersion.objects.order_by("valid_from"))
+        if not versions:
+            # Created inside the caller's transaction, which may still roll back: use it,
+            # but do not cache it.
+            default = TariffVersion.objects.create(
+                label="Listino assistenza", valid_from=date(2000, 1, 1)
+            )
+            _tariff_cache.update(at=-1e9, versions=[default], params={})
+            return [default]
+        _tariff_cache.update(
+            at=time.monotonic(),
+            versions=versions,
+            params={v.pk: v.to_params() for v in versions},
         )
-    return version
+    return _tariff_cache["versions"]
+
+
+def tariff_params(version: TariffVersion):
+    _tariff_versions()
+    params = _tariff_cache["params"].get(version.pk)
+    return params if params is not None else version.to_params()
+
+
+def tariff_version_in_force(*, on: date) -> TariffVersion:
+    """The version valid on ``on`` (the oldest one when none is valid yet); the policy's
+    defaults are created when none exists."""
+    versions = _tariff_versions()
+    chosen = versions[0]
+    for version in versions:
+        if version.valid_from <= on:
+            chosen = version
+    return chosen
 
 
 def written_message_count(ticket: Ticket) -> int:
@@ -101,29 +137,49 @@ def ticket_facts(ticket: Ticket, *, written_messages: int, interventions) -> Tic
     )
 
 
-def ticket_quote(ticket: Ticket) -> tuple[Quote | None, TariffVersion, str]:
-    """Price ``ticket`` now, without storing anything: (quote or None, version, problem)."""
-    interventions = list(ticket.interventions.all())
+def ticket_quote(
+    ticket: Ticket, *, written_messages: int | None = None, interventions=None
+) -> tuple[Quote | None, TariffVersion, str]:
+    """Price ``ticket`` now, without storing anything: (quote or None, version, problem).
+
+    ``written_messages`` and ``interventions`` may be passed by a caller that knows them
+    (a ticket just opened), saving their queries.
+    """
+    if interventions is None:
+        interventions = list(ticket.interventions.all())
+    if written_messages is None:
+        written_messages = written_message_count(ticket)
     on = timezone.localdate(ticket.resolved_at or timezone.now())
     version = tariff_version_in_force(on=on)
-    facts = ticket_facts(
-        ticket, written_messages=written_message_count(ticket), interventions=interventions
-    )
+    facts = ticket_facts(ticket, written_messages=written_messages, interventions=interventions)
     if isinstance(facts, str):
         return None, version, facts
     years = {timezone.localtime(i.started_at).year for i in interventions} or {on.year}
     years |= {y + d for y in list(years) for d in (-1, 1)}  # offsets can cross New Year
-    result = quote(facts, version.to_params(), business_calendar(years=years))
+    # Only calls, sessions and legs consult the calendar (written mode uses the customer's
+    # flag), so a ticket without them needs no calendar from the database.
+    calendar = business_calendar(years=years) if interventions else default_calendar(years)
+    result = quote(facts, tariff_params(version), calendar)
     return result, version, ""
 
 
-def charges_refresh(*, ticket: Ticket) -> TicketCharges:
-    """Recompute and store the charges of ``ticket`` unless they are frozen."""
+def charges_refresh(*, ticket: Ticket, opened_with_written: int | None = None) -> TicketCharges:
+    """Recompute and store the charges of ``ticket`` unless they are frozen.
+
+    ``opened_with_written``: the ticket was created in this transaction with that many
+    written messages and nothing else, so there is nothing to look up.
+    """
     with transaction.atomic(savepoint=False):
-        existing = TicketCharges.objects.select_for_update().filter(ticket=ticket).first()
-        if existing is not None and existing.frozen:
-            return existing
-        result, version, problem = ticket_quote(ticket)
+        if opened_with_written is not None:
+            existing = None
+            result, version, problem = ticket_quote(
+                ticket, written_messages=opened_with_written, interventions=[]
+            )
+        else:
+            existing = TicketCharges.objects.select_for_update().filter(ticket=ticket).first()
+            if existing is not None and existing.frozen:
+                return existing
+            result, version, problem = ticket_quote(ticket)
         charges = existing or TicketCharges(ticket=ticket)
         charges.tariff_version = version
         charges.problem = problem

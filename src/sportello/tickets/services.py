@@ -83,11 +83,11 @@ def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime |
     return record_event(ticket=ticket, kind=kind, actor=actor, data=data, when=when)
 
 
-def _reprice(ticket: Ticket) -> None:
+def _reprice(ticket: Ticket, *, opened_with_written: int | None = None) -> None:
     """Charges follow every change of an open ticket (billing freezes them on close)."""
     from sportello.billing.services import charges_refresh  # billing builds on tickets
 
-    charges_refresh(ticket=ticket)
+    charges_refresh(ticket=ticket, opened_with_written=opened_with_written)
 
 
 def ticket_number_next(*, year: int) -> str:
@@ -183,6 +183,7 @@ def ticket_open(
             {"channel": channel, "subject": ticket.subject},
             now,
         )
+        written = 0
         if text or html:
             kind = message_kind or {
                 Channel.EMAIL: MessageKind.EMAIL,
@@ -192,7 +193,7 @@ def ticket_open(
                 Channel.SMS: MessageKind.CHAT,
                 Channel.WHATSAPP: MessageKind.CHAT,
             }.get(channel, MessageKind.PHONE_NOTE)
-            message_add(
+            first = message_add(
                 ticket=ticket,
                 kind=kind,
                 direction=message_direction,
@@ -207,7 +208,8 @@ def ticket_open(
                 created_at=now,
                 reprice=False,
             )
-        _reprice(ticket)
+            written = int(first.counts_as_written)
+        _reprice(ticket, opened_with_written=written)
     return ticket
 
 
