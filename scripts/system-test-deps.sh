@@ -6,6 +6,12 @@ need=()
 for pkg in "$@"; do need+=("$pkg"); done
 if [ ${#need[@]} -eq 0 ]; then
   command -v msgfmt >/dev/null || need+=(gettext)
+  # Dovecot (dovecot -c FILE, no service) is the IMAP and POP3 server of the poller tests.
+  [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+  [ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+  command -v openssl >/dev/null || need+=(openssl)  # the Dovecot test certificate
+  # Debian's chromium is the browser of the Playwright tests (never `playwright install`).
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -83,6 +83,11 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    # Before allauth, so that its account/ and mfa/ templates override allauth's.
+    "sportello.portal",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -220,3 +226,74 @@ LOGGING = {
 SPORTELLO_SITE_URL = os.environ.get("SPORTELLO_SITE_URL", "http://127.0.0.1:8000")
 SPORTELLO_TICKET_TAG = os.environ.get("SPORTELLO_TICKET_TAG", "Ticket#")
 SPORTELLO_BIND = os.environ.get("SPORTELLO_BIND", "127.0.0.1:8000")
+
+
+# Accounts and portal (django-allauth)
+# Customers sign in with their e-mail address, which they must verify first; agents keep
+# Django's own login for the admin. README.md, "Customer portal", tells the whole flow.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_FORM_CLASS = "sportello.portal.forms.SignupExtraForm"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "/assistenza/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Sportello] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Behind N reverse proxies, rate limits take the client address N places from the right
+# of X-Forwarded-For; 0 (no proxy) takes the socket address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SPORTELLO_TRUSTED_PROXY_COUNT", "0"))
+# "N/period/key": per client address (ip), per e-mail typed (key) or per account (user).
+ACCOUNT_RATE_LIMITS = {
+    "login": os.environ.get("SPORTELLO_RATE_LOGIN", "30/m/ip"),
+    "login_failed": os.environ.get("SPORTELLO_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": os.environ.get("SPORTELLO_RATE_SIGNUP", "10/h/ip"),
+    "reset_password": "20/m/ip,5/m/key",
+    # Sportello's own actions, counted by the same machinery (portal/services.py).
+    "portal_contact_form": os.environ.get("SPORTELLO_RATE_CONTACT_FORM", "5/h/ip"),
+    "portal_ticket_open": os.environ.get("SPORTELLO_RATE_TICKET_OPEN", "30/h/user"),
+}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:tickets"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("SPORTELLO_MFA_ISSUER", "Sportello")
+# Rate limits and allauth's state live in the cache: shared by the web workers through
+# Redis when there is one, else through files in the data directory (one machine).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+# What customers may attach in the portal: at most this many bytes per file, and only
+# these extensions (the stored type follows the extension, never the browser's claim).
+SPORTELLO_UPLOAD_MAX_BYTES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+SPORTELLO_UPLOAD_MAX_FILES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_FILES", "5"))
+SPORTELLO_UPLOAD_TYPES = env_list(
+    "SPORTELLO_UPLOAD_TYPES",
+    ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.log,.csv,.zip,.eml,.msg,.doc,.docx,.xls,.xlsx,.odt,.ods",
+)
+# src/sportello/static (the site's CSS, vendored htmx) belongs to no app, so the app
+# finder never saw it: name it, or WhiteNoise answers 404 for the stylesheet.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# The privacy notice customers accept when they register; bump it when the text changes.
+SPORTELLO_PRIVACY_VERSION = os.environ.get("SPORTELLO_PRIVACY_VERSION", "2025-01")
+
+# Mail receiver (sportello smtpd)
+# host:port to listen on; empty means `sportello serve` does not start that receiver.
+SPORTELLO_SMTP_BIND = os.environ.get("SPORTELLO_SMTP_BIND", "")  # e.g. 127.0.0.1:2525
+SPORTELLO_LMTP_BIND = os.environ.get("SPORTELLO_LMTP_BIND", "")  # e.g. 127.0.0.1:2424
+# Domains we accept mail for (never relayed); empty: the company domains and the domains
+# of the support addresses, read from the support settings at runtime.
+SPORTELLO_MAIL_DOMAINS = env_list("SPORTELLO_MAIL_DOMAINS")
+SPORTELLO_SMTP_MAX_BYTES = int(os.environ.get("SPORTELLO_SMTP_MAX_BYTES", 35 * 1024 * 1024))

@@ -12,10 +12,15 @@ admin.site.index_title = _("Help desk and billing")
 urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("mail/", include("sportello.mail.urls")),
+    path("desk/", include("sportello.tickets.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
     path("admin/", admin.site.urls),
+    # Customer portal: sign-up, login, password reset, TOTP (django-allauth) and tickets.
+    path("account/", include("allauth.urls")),
+    path("", include("sportello.portal.urls")),
     prefix_default_language=False,
 )
 

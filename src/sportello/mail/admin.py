@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -10,7 +12,16 @@ from .services import raw_process
 class RawMessageAdmin(admin.ModelAdmin):
     """Every received e-mail; the quarantine is the ``state = quarantined`` filter."""
 
-    list_display = ["received_at", "state", "sender", "subject", "source", "ticket", "attempts"]
+    list_display = [
+        "received_at",
+        "state",
+        "sender",
+        "subject",
+        "source",
+        "ticket",
+        "attempts",
+        "download",
+    ]
     list_filter = ["state", "source"]
     search_fields = ["sender", "subject", "message_id", "sha256", "ticket__number"]
     date_hierarchy = "received_at"
@@ -22,6 +33,11 @@ class RawMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # nothing received is ever thrown away
+
+    @admin.display(description=_("raw .eml"))
+    def download(self, obj):
+        url = reverse("mail:raw-download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("download"))
 
     @admin.action(description=_("Process again (after fixing the cause)"))
     def reprocess(self, request, queryset):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from sportello.core.hours import support_hours_text
 from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
@@ -38,15 +39,23 @@ def new_message_id(support: SupportSettings | None = None) -> str:
 
 def thread_headers(ticket: Ticket) -> tuple[str, str]:
     """In-Reply-To and References for a new outbound message of ``ticket`` (RFC 5322 3.6.4)."""
-    ids = list(
+    rows = list(
         ticket.messages.exclude(message_id="")
         .exclude(kind=MessageKind.SYSTEM)
         .order_by("created_at", "pk")
-        .values_list("message_id", flat=True)
+        .values_list("message_id", "direction", "automatic")
     )
-    if not ids:
+    if not rows:
         return "", ""
-    return ids[-1], " ".join(ids[-20:])
+    ids = [message_id for message_id, _, _ in rows]
+    # We answer what the customer wrote last, not our own acknowledgement sent after it.
+    customer_ids = [
+        message_id
+        for message_id, direction, automatic in rows
+        if direction == Direction.INBOUND and not automatic
+    ]
+    parent = customer_ids[-1] if customer_ids else ids[-1]
+    return parent, " ".join(ids[-20:])
 
 
 def subject_for(ticket: Ticket, subject: str | None = None) -> str:
@@ -113,6 +122,7 @@ def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message 
                 "ticket": ticket,
                 "support": support,
                 "link": portal_link(ticket),
+                "hours": support_hours_text(support.support_windows),
             },
         )
     return queue_email(ticket=ticket, to=[to], text=text, automatic=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import HUEY, db_task
 
 from . import outbound
 
@@ -19,10 +19,13 @@ def message_send(message_id: int, task=None) -> str:
     try:
         return outbound.message_deliver(message_id=message_id)
     except Exception as exc:
-        retries_left = task.retries if task is not None else 0
+        # Immediate mode (tests, a desk run without `run_huey`) only schedules the retry,
+        # and no consumer ever runs the schedule: there, the first failure is the last.
+        retries_left = task.retries if task is not None and not HUEY.immediate else 0
         log.warning(
             "mail delivery failed",
-            extra={"message": message_id, "retries_left": retries_left, "error": str(exc)},
+            # Not "message": that key belongs to the LogRecord and would raise KeyError.
+            extra={"message_pk": message_id, "retries_left": retries_left, "error": str(exc)},
         )
         if not retries_left:
             outbound.message_delivery_failed(

@@ -3,12 +3,15 @@ interventions, waivers) go through the services, so the admin shows them read-on
 on the ticket and edits them on their own pages where the service is called."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Attachment, Intervention, Message, Ticket, TicketEvent
+from .rendering import message_shown
 
 
 class MessageInline(admin.StackedInline):
@@ -72,10 +75,32 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "priority", "billable", "team"]
     search_fields = ["number", "subject", "organisation__name", "messages__text"]
     date_hierarchy = "created_at"
-    readonly_fields = ["number", "status", "created_at", "resolved_at", "closed_at", "charge_lines"]
+    readonly_fields = [
+        "number",
+        "status",
+        "created_at",
+        "resolved_at",
+        "closed_at",
+        "charge_lines",
+        "conversation",
+    ]
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    @admin.display(description=_("conversation"))
+    def conversation(self, obj):
+        """The whole conversation, quoted history folded, inline images in place."""
+        if not obj.pk:
+            return "-"
+        messages = obj.messages.prefetch_related("attachments", "raw_messages")
+        shown = [
+            message_shown(
+                m, attachment_url=lambda a: reverse("tickets:staff-attachment", args=[a.pk])
+            )
+            for m in messages
+        ]
+        return render_to_string("tickets/_conversation.html", {"messages": shown})
 
     @admin.display(description=_("charges"))
     def charge_lines(self, obj):

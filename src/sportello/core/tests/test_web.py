@@ -84,3 +84,47 @@ def test_the_ticket_admin_explains_each_charge(client, django_user_model):
     page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
     assert "Diritto di chiamata" in page
     assert "€ 40.00" in page or "€ 40,00" in page
+
+
+@pytest.mark.django_db
+def test_agents_read_the_conversation_with_quotes_folded_and_images_inline(
+    client, django_user_model
+):
+    from sportello.tickets import services
+    from sportello.tickets.tests.factories import cast
+
+    people = cast()
+    ticket = services.ticket_open(
+        subject="Stampante",
+        channel="email",
+        contact=people["alice"],
+        text="Ancora guasta.\n\nIl giorno lun 2 mar 2026 alle 10:00 Assistenza ha scritto:\n"
+        "> Avete provato a riavviarla?\n",
+        html='<p>Ancora guasta.</p><img src="cid:foto1@alice">',
+    )
+    message = ticket.messages.get()
+    image = services.attachment_add(
+        ticket=ticket,
+        message=message,
+        filename="foto.png",
+        content=b"\x89PNG fake",
+        content_type="image/png",
+        content_id="foto1@alice",
+        inline=True,
+    )
+    services.message_add(
+        ticket=ticket, kind="internal_note", direction="out", text="Cliente da richiamare"
+    )
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-Secret-1")
+    client.login(username="root", password="pw-Secret-1")
+    page = client.get(f"/en/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert "Ancora guasta." in page
+    folded = page.index("Show quoted text")
+    assert page.index("Avete provato a riavviarla?") > folded
+    assert f'src="/desk/attachment/{image.pk}/"' in page
+    assert "Cliente da richiamare" in page
+    picture = client.get(f"/desk/attachment/{image.pk}/")
+    assert picture["Content-Type"] == "image/png"
+    assert picture["X-Content-Type-Options"] == "nosniff"
+    client.logout()
+    assert client.get(f"/desk/attachment/{image.pk}/").status_code == 302

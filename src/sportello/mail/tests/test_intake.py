@@ -249,3 +249,21 @@ def test_mail_ingest_exits_75_when_the_database_is_down(tmp_path):
     result = sportello("mail", "ingest", stdin=mail(), env=env)
     assert result.returncode == 75, result.stderr.decode()
     assert b"try again" in result.stderr
+
+
+@pytest.mark.django_db
+def test_agents_download_the_raw_eml_customers_cannot(client, django_user_model):
+    cast()
+    raw = mail()
+    ingest_raw(raw, source="pipe")
+    row = RawMessage.objects.get()
+    url = f"/mail/raw/{row.pk}.eml"
+    customer = django_user_model.objects.create_user("cliente", password="pw-Secret-1")
+    client.force_login(customer)
+    assert client.get(url).status_code == 302  # to the staff login, never the mail
+    agent = django_user_model.objects.create_user("agente", password="pw-Secret-1", is_staff=True)
+    client.force_login(agent)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == raw
+    assert response["Content-Disposition"].startswith("attachment")

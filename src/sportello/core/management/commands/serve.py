@@ -97,7 +97,17 @@ class Command(BaseCommand):
 
     def extra_processes(self, options) -> dict[str, list[str]]:
         """Processes other apps add (the mail receiver, when configured)."""
-        return {}
+        from sportello.mail.models import Mailbox
+
+        processes: dict[str, list[str]] = {}
+        if Mailbox.objects.filter(active=True).exists():
+            processes["fetchmail"] = [sys.executable, "-m", "sportello", "fetchmail"]
+        smtpd = [sys.executable, "-m", "sportello", "smtpd", "--bind"]
+        if settings.SPORTELLO_SMTP_BIND:
+            processes["smtpd"] = [*smtpd, settings.SPORTELLO_SMTP_BIND]
+        if settings.SPORTELLO_LMTP_BIND:
+            processes["lmtpd"] = [*smtpd, settings.SPORTELLO_LMTP_BIND, "--lmtp"]
+        return processes
 
     def shutdown(self, processes: dict[str, subprocess.Popen]) -> None:
         for proc in processes.values():

@@ -1,0 +1,272 @@
+"""Reads for the portal: everything a customer sees comes through here (STYLE 2.8).
+
+A customer sees the tickets they opened; a contact-manager (``Contact.is_manager``) sees
+every ticket of their organisation and its charges. An account that an agent has not
+approved yet (``Contact.needs_review``) sees nothing. Anything outside that scope is
+"not found" (404), never "forbidden", so ticket numbers and ids do not leak.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from sportello.billing.models import TicketCharges
+from sportello.core.hours import support_hours
+from sportello.customers.models import Contact
+from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
+
+# What the customer may read of a conversation: never internal notes or system events.
+PUBLIC_KINDS = tuple(
+    k for k in MessageKind.values if k not in (MessageKind.INTERNAL_NOTE, MessageKind.SYSTEM)
+)
+
+# The list's status filter: a few groups a customer understands, not the raw statuses.
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    "active": (Status.NEW, Status.OPEN, Status.WAITING),
+    "waiting": (Status.WAITING,),
+    "resolved": (Status.RESOLVED,),
+    "closed": (Status.CLOSED,),
+}
+
+SEARCH_MAX_CHARS = 100
+
+
+def contact_for(user) -> Contact | None:
+    """The portal contact behind ``user``, or None (anonymous, staff without a contact)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.contact
+    except Contact.DoesNotExist:
+        return None
+
+
+def account_is_active(contact: Contact | None) -> bool:
+    """An approved account: linked to a contact that no agent still has to review."""
+    return contact is not None and not contact.needs_review
+
+
+def is_manager(contact: Contact | None) -> bool:
+    return account_is_active(contact) and contact.is_manager and contact.organisation_id is not None
+
+
+def ticket_scope_for(*, user) -> QuerySet[Ticket]:
+    """Every ticket ``user`` may see; empty for unapproved accounts and strangers."""
+    contact = contact_for(user)
+    if not account_is_active(contact):
+        return Ticket.objects.none()
+    if is_manager(contact):
+        return Ticket.objects.filter(organisation_id=contact.organisation_id)
+    return Ticket.objects.filter(contact=contact)
+
+
+def ticket_list_for(*, user, status: str | None = None, q: str | None = None) -> QuerySet[Ticket]:
+    """The ticket list, newest first: ``status`` is a key of STATUS_FILTERS (others are
+    ignored), ``q`` matches the number, the subject or the text of public messages."""
+    tickets = ticket_scope_for(user=user)
+    if status in STATUS_FILTERS:
+        tickets = tickets.filter(status__in=STATUS_FILTERS[status])
+    q = (q or "").strip()[:SEARCH_MAX_CHARS]
+    if q:
+        # Messages of the tickets in scope only: PostgreSQL then walks the message index
+        # per ticket instead of matching the text of every message of every customer.
+        in_messages = Message.objects.filter(
+            ticket_id__in=tickets.values("pk"), kind__in=PUBLIC_KINDS, text__icontains=q
+        ).values("ticket_id")
+        tickets = tickets.filter(
+            Q(number__icontains=q) | Q(subject__icontains=q) | Q(pk__in=in_messages)
+        )
+    return tickets.select_related("contact").order_by("-created_at", "-pk")
+
+
+def ticket_get_for(*, user, number: str) -> Ticket:
+    """The ticket ``number`` if ``user`` may see it, else Http404."""
+    tickets = ticket_scope_for(user=user).select_related("contact", "organisation", "rating")
+    return get_object_or_404(tickets, number=number)
+
+
+def conversation_for(*, ticket: Ticket) -> list[Message]:
+    """The public messages of ``ticket``, oldest first, with their attachments: 2 queries."""
+    return list(
+        Message.objects.filter(ticket=ticket, kind__in=PUBLIC_KINDS)
+        .select_related("author_user", "author_contact")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+
+
+def _visible_attachments(ticket: Ticket) -> QuerySet[Attachment]:
+    # A bounce kept on a system note is ours, not the customer's.
+    return Attachment.objects.filter(ticket=ticket).filter(
+        Q(message__isnull=True) | Q(message__kind__in=PUBLIC_KINDS)
+    )
+
+
+def loose_attachments_for(*, ticket: Ticket) -> list[Attachment]:
+    """Attachments of ``ticket`` that belong to no message (added by an agent)."""
+    return list(_visible_attachments(ticket).filter(message__isnull=True).order_by("pk"))
+
+
+def attachment_get_for(*, user, number: str, pk: int) -> Attachment:
+    """An attachment of a ticket ``user`` may see, on a public message; else Http404."""
+    ticket = ticket_get_for(user=user, number=number)
+    attachment = get_object_or_404(_visible_attachments(ticket), pk=pk)
+    attachment.ticket = ticket
+    return attachment
+
+
+def charges_for(*, user, ticket: Ticket) -> TicketCharges | None:
+    """The charges of ``ticket`` with their lines, for contact-managers only."""
+    if not is_manager(contact_for(user)):
+        return None
+    return (
+        TicketCharges.objects.filter(ticket=ticket)
+        .select_related("tariff_version")
+        .prefetch_related("lines")
+        .first()
+    )
+
+
+def charges_list_for(*, user) -> QuerySet[TicketCharges]:
+    """The organisation's priced tickets, newest first, for its contact-managers.
+
+    An approved customer who is not a manager gets PermissionDenied (403: same
+    organisation, missing role); anyone else Http404.
+    """
+    contact = contact_for(user)
+    if not account_is_active(contact):
+        raise Http404
+    if not is_manager(contact):
+        raise PermissionDenied
+    return (
+        TicketCharges.objects.filter(ticket__organisation_id=contact.organisation_id)
+        .filter(total__gt=0)
+        .select_related("ticket", "tariff_version")
+        .prefetch_related("lines")
+        .order_by("-ticket__created_at", "-pk")
+    )
+
+
+# ---------------------------------------------------------------------------
+# Public pages: the support channels, hours and tariff, all from configuration.
+
+
+def _percent(value) -> str:
+    text = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+    return text
+
+
+def _share(rate, percent):
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if rate is None:
+        return None
+    return (Decimal(rate) * Decimal(str(percent)) / 100).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def tariff_rows(version, *, rate=None) -> list[dict]:
+    """The listino of ``version`` as rows a customer reads: label, % of the agreed
+    hourly rate and, when the customer's rate is known, the amount in EUR."""
+    from django.utils.translation import gettext as _
+
+    rows: list[dict] = []
+
+    def add(group, label, percent=None, amount=None):
+        rows.append(
+            {
+                "group": group,
+                "label": label,
+                "percent": _percent(percent) if percent is not None else None,
+                "amount": amount
+                if amount is not None
+                else _share(rate, percent)
+                if percent is not None
+                else None,
+            }
+        )
+
+    n = version.written_low_max_messages
+    written = _("Written (e-mail or portal)")
+    add(written, _("up to %(n)s messages") % {"n": n}, version.written_low_percent)
+    add(written, _("more than %(n)s messages") % {"n": n}, version.written_high_percent)
+    for group, tiers in (
+        (_("Remote connection"), version.remote_tiers),
+        (_("Phone"), version.phone_tiers),
+    ):
+        low = 0
+        for minutes, percent in tiers:
+            label = (
+                _("up to %(max)s minutes") % {"max": minutes}
+                if not low
+                else _("from %(min)s to %(max)s minutes") % {"min": low, "max": minutes}
+            )
+            add(group, label, _decimal(percent))
+            low = minutes
+        add(
+            group,
+            _("beyond %(max)s minutes, for every further started %(step)s minutes")
+            % {"max": low, "step": version.over_step_minutes},
+            version.over_step_percent,
+        )
+    legs = _("Pick-up or return of hardware (each way)")
+    comuni = ", ".join(version.district_comune_list)
+    add(
+        legs,
+        _("inside the district (%(comuni)s)") % {"comuni": comuni},
+        version.leg_in_district_percent,
+    )
+    add(
+        legs,
+        _("outside the district: EUR %(per_km)s per km of the one-way distance")
+        % {"per_km": _money(version.leg_per_km)},
+    )
+    return rows
+
+
+def _decimal(value):
+    from decimal import Decimal
+
+    return Decimal(str(value))
+
+
+def _money(value) -> str:
+    from django.utils.formats import number_format
+
+    return number_format(value, decimal_pos=2)
+
+
+def support_overview(*, user) -> dict:
+    """Everything the "how to get support" page shows, from SupportSettings and the
+    tariff version in force; amounts in EUR when the visitor's organisation is known."""
+    from django.utils import timezone
+
+    from sportello.billing.services import tariff_version_in_force
+    from sportello.core.models import SupportSettings
+
+    support = SupportSettings.load()
+    version = tariff_version_in_force(on=timezone.localdate())
+    contact = contact_for(user)
+    org = contact.organisation if account_is_active(contact) and contact.organisation_id else None
+    rate = org.hourly_rate if org is not None else None
+    factor = version.out_of_hours_factor
+    return {
+        "support": support,
+        "hours": support_hours(support.support_windows),
+        "version": version,
+        "tariff": tariff_rows(version, rate=rate),
+        "rate": rate,
+        "out_of_hours_percent": _percent((factor - 1) * 100),
+        "call_fee": version.call_fee,
+        "vat_percent": _percent(version.vat_percent),
+    }
+
+
+def consents_for(*, user):
+    from .models import PrivacyConsent
+
+    return list(PrivacyConsent.objects.filter(user=user).order_by("-accepted_at")[:5])

@@ -1,0 +1,531 @@
+"""Writes of the portal: accounts, tickets, replies, ratings (STYLE 1.3).
+
+Every function is keyword-only, takes objects that came through ``selectors`` (so access
+was checked there), and calls the ticket services, which keep the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from sportello.core import identifiers
+from sportello.core.models import SupportSettings
+from sportello.customers.models import (
+    FREE_MAIL_DOMAINS,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Organisation,
+    OrganisationDomain,
+)
+from sportello.mail import outbound
+from sportello.tickets import services as tickets
+from sportello.tickets.models import (
+    Channel,
+    Direction,
+    Message,
+    MessageKind,
+    NonBillableReason,
+    Status,
+    Ticket,
+)
+
+from .errors import PortalError, PortalInputError
+from .models import PrivacyConsent, Registration, TicketRating
+
+log = logging.getLogger(__name__)
+
+# Types a browser may show inline without risk: raster images only (an SVG runs scripts).
+SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_IMAGE_MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a customer sent: its name as typed and its bytes."""
+
+    name: str
+    content: bytes
+
+
+# ---------------------------------------------------------------------------
+# Accounts
+
+
+@dataclass(frozen=True)
+class OrganisationMatch:
+    """Which organisation a new account belongs to, and whether an agent must confirm it."""
+
+    organisation: Organisation | None
+    needs_review: bool
+    reason: str
+
+
+def tax_id_normalize(value: str) -> str:
+    """A partita IVA (11 digits, optional IT) or a codice fiscale (16 characters).
+
+    Raises PortalInputError with a translated message when it is neither.
+    """
+    compact = re.sub(r"\s+", "", value or "").upper()
+    try:
+        if len(compact) == 16:
+            return identifiers.normalize_codice_fiscale(compact)
+        return identifiers.normalize_partita_iva(compact)
+    except identifiers.IdentifierError as exc:
+        raise PortalInputError(
+            _(
+                "Enter the company's partita IVA (11 digits) or your codice fiscale "
+                "(16 characters). %(detail)s"
+            )
+            % {"detail": exc.message},
+            field="tax_id",
+        )
+
+
+def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
+    """Find the organisation of a new account: by VAT number or fiscal code, then by
+    e-mail domain. Free-mail domains (gmail.com, libero.it, ...) never match.
+
+    No match, or two that disagree, leaves the account for an agent to approve.
+    """
+    by_tax = list(
+        Organisation.objects.filter(active=True)
+        .filter(Q(vat_number=tax_id) | Q(fiscal_code=tax_id))
+        .order_by("pk")[:2]
+        if tax_id
+        else []
+    )
+    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+    by_domain = None
+    if domain and domain not in FREE_MAIL_DOMAINS:
+        row = (
+            OrganisationDomain.objects.filter(domain=domain, organisation__active=True)
+            .select_related("organisation")
+            .first()
+        )
+        by_domain = row.organisation if row else None
+    if len(by_tax) > 1:
+        return OrganisationMatch(None, True, "tax id matches several organisations")
+    tax_org = by_tax[0] if by_tax else None
+    if tax_org and by_domain and tax_org.pk != by_domain.pk:
+        return OrganisationMatch(None, True, "tax id and e-mail domain disagree")
+    if tax_org:
+        return OrganisationMatch(tax_org, False, "tax id")
+    if by_domain:
+        return OrganisationMatch(by_domain, False, "e-mail domain")
+    return OrganisationMatch(None, True, "no match")
+
+
+def account_register(
+    *,
+    user,
+    first_name: str,
+    last_name: str,
+    company: str,
+    tax_id: str,
+    phone: str,
+    language: str,
+    ip: str | None,
+) -> Contact:
+    """Give a newly signed-up ``user`` its contact, organisation and privacy consent.
+
+    A contact already known by this e-mail (e.g. from mail intake) and without an
+    account becomes this account's contact, so its tickets show up; its organisation is
+    left as agents set it. Otherwise a new contact is created, joined to the matched
+    organisation, or marked ``needs_review`` for an agent to approve.
+    """
+    email = (user.email or "").strip().lower()
+    match = account_link_organisation(tax_id=tax_id, email=email)
+    with transaction.atomic():
+        user.first_name = first_name[:150]
+        user.last_name = last_name[:150]
+        user.save(update_fields=["first_name", "last_name"])
+        known = (
+            ContactEmail.objects.filter(address=email, contact__user__isnull=True)
+            .select_related("contact")
+            .first()
+        )
+        if known is not None:
+            contact = known.contact
+            contact.user = user
+            contact.first_name = contact.first_name or first_name[:100]
+            contact.last_name = contact.last_name or last_name[:100]
+            if contact.organisation_id is None:
+                contact.organisation = match.organisation
+                contact.needs_review = match.needs_review
+            elif not match.needs_review and match.organisation.pk == contact.organisation_id:
+                contact.needs_review = False  # what intake guessed, the customer confirms
+            contact.save()
+        else:
+            contact = Contact.objects.create(
+                user=user,
+                organisation=match.organisation,
+                first_name=first_name[:100],
+                last_name=last_name[:100],
+                needs_review=match.needs_review,
+                language=language if language in dict(settings.LANGUAGES) else "it",
+            )
+            ContactEmail.objects.get_or_create(
+                address=email, defaults={"contact": contact, "primary": True}
+            )
+        if phone:
+            ContactPhone.objects.get_or_create(
+                contact=contact, number=phone, defaults={"label": "portale"}
+            )
+        PrivacyConsent.objects.create(
+            user=user,
+            policy_version=settings.SPORTELLO_PRIVACY_VERSION,
+            accepted_at=timezone.now(),
+            ip=ip,
+        )
+        Registration.objects.create(
+            user=user,
+            company=company[:200],
+            tax_id=tax_id,
+            phone=phone,
+            match=match.reason,
+            created_at=timezone.now(),
+        )
+    log.info(
+        "portal account registered",
+        extra={"contact": contact.pk, "match": match.reason, "review": contact.needs_review},
+    )
+    return contact
+
+
+def account_approve(*, contact: Contact, organisation: Organisation | None, actor=None) -> Contact:
+    """An agent confirms a pending account, optionally choosing its organisation; the
+    customer is told by e-mail that the portal now shows their tickets."""
+    contact.organisation = organisation or contact.organisation
+    contact.needs_review = False
+    contact.save(update_fields=["organisation", "needs_review"])
+    log.info("portal account approved", extra={"contact": contact.pk, "by": str(actor or "")})
+    account_approved_notify(contact=contact)
+    return contact
+
+
+def account_approved_notify(*, contact: Contact) -> None:
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    if contact.user is None or not contact.user.email:
+        return
+    support = SupportSettings.load()
+    link = settings.SPORTELLO_SITE_URL.rstrip("/") + "/portale/"
+    with translation.override(contact.language or settings.LANGUAGE_CODE):
+        subject = _("Your support portal account is active")
+        body = render_to_string(
+            "portal/email/account_approved.txt",
+            {"contact": contact, "support": support, "link": link},
+        )
+    try:
+        send_mail(subject, body, None, [contact.user.email])
+    except OSError as exc:  # the approval stands; the customer can sign in anyway
+        log.warning("approval e-mail not sent", extra={"contact": contact.pk, "error": str(exc)})
+
+
+# ---------------------------------------------------------------------------
+# Attachments
+
+
+def upload_check(*, name: str, size: int) -> str:
+    """Check an upload against the configured limits; return the type we store it as.
+
+    The type follows the (allowed) extension, never the browser's Content-Type, so a
+    page disguised as a picture is stored as what its name says.
+    """
+    suffix = PurePath(name or "").suffix.lower()
+    allowed = [t.lower() if t.startswith(".") else f".{t.lower()}" for t in _allowed_types()]
+    if suffix not in allowed:
+        raise PortalInputError(
+            _("%(name)s: files of this type cannot be attached. Allowed: %(types)s.")
+            % {"name": name, "types": ", ".join(allowed)},
+            field="attachments",
+        )
+    limit = settings.SPORTELLO_UPLOAD_MAX_BYTES
+    if size > limit:
+        raise PortalInputError(
+            _("%(name)s is %(size)s; the limit is %(limit)s per file.")
+            % {"name": name, "size": _megabytes(size), "limit": _megabytes(limit)},
+            field="attachments",
+        )
+    if size == 0:
+        raise PortalInputError(_("%(name)s is empty.") % {"name": name}, field="attachments")
+    return mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
+
+
+def _allowed_types() -> list[str]:
+    return list(settings.SPORTELLO_UPLOAD_TYPES)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def uploads_check(uploads: list[Upload]) -> None:
+    if len(uploads) > settings.SPORTELLO_UPLOAD_MAX_FILES:
+        raise PortalInputError(
+            _("At most %(count)s files per message.")
+            % {"count": settings.SPORTELLO_UPLOAD_MAX_FILES},
+            field="attachments",
+        )
+    for upload in uploads:
+        upload_check(name=upload.name, size=len(upload.content))
+
+
+def _attach(ticket: Ticket, message: Message, uploads: list[Upload], actor) -> None:
+    for upload in uploads:
+        tickets.attachment_add(
+            ticket=ticket,
+            message=message,
+            filename=PurePath(upload.name.replace("\\", "/")).name[:255] or "allegato",
+            content=upload.content,
+            content_type=upload_check(name=upload.name, size=len(upload.content)),
+            actor=actor,
+        )
+
+
+def attachment_is_safe_image(*, content_type: str, head: bytes) -> bool:
+    """Shown inline only when the stored type is a raster image and the bytes agree."""
+    magic = _IMAGE_MAGIC.get(content_type)
+    if content_type not in SAFE_IMAGE_TYPES or not magic:
+        return False
+    if content_type == "image/webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return any(head.startswith(m) for m in magic)
+
+
+# ---------------------------------------------------------------------------
+# Tickets
+
+
+def _actor(user) -> tickets.Actor:
+    return tickets.Actor(user=user, label=user.email or user.get_username())
+
+
+def _out_of_scope(support: SupportSettings, *texts: str) -> bool:
+    if not support.out_of_scope_pattern:
+        return False
+    pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
+    return any(pattern.search(t[:5000]) for t in texts if t)
+
+
+def portal_ticket_open(
+    *,
+    user,
+    contact: Contact,
+    subject: str,
+    description: str,
+    category: str = "",
+    priority: str = "normal",
+    uploads: list[Upload] | None = None,
+) -> Ticket:
+    """Open a ticket from the portal, store its attachments and acknowledge it by e-mail.
+
+    A request about the state's INIT system is answered as out of scope and closed
+    without charge, as the e-mail channel does (policy: "non possiamo fornire assistenza
+    per il sistema INIT").
+    """
+    uploads = uploads or []
+    uploads_check(uploads)
+    if not (description or "").strip():
+        raise PortalInputError(_("Describe the problem."), field="description")
+    support = SupportSettings.load()
+    actor = _actor(user)
+    with transaction.atomic():
+        ticket = tickets.ticket_open(
+            subject=subject,
+            channel=Channel.PORTAL,
+            text=description.strip(),
+            contact=contact,
+            organisation=contact.organisation,
+            actor=actor,
+            sender=user.email,
+            priority=priority,
+            category=category,
+        )
+        first = ticket.messages.order_by("pk").first()
+        _attach(ticket, first, uploads, actor)
+        if _out_of_scope(support, subject, description):
+            outbound.out_of_scope_answer(
+                ticket=ticket, to=user.email, text=support.out_of_scope_reply
+            )
+        elif user.email:
+            outbound.acknowledgement(
+                ticket=ticket, to=user.email, limit_per_hour=support.ack_limit_per_hour
+            )
+    return ticket
+
+
+def portal_reply(*, user, contact: Contact, ticket: Ticket, text: str, uploads=None) -> Message:
+    """The customer answers on the portal; a ticket waiting for them, or resolved, reopens."""
+    uploads = uploads or []
+    if not (text or "").strip() and not uploads:
+        raise PortalInputError(_("Write a message or attach a file."), field="text")
+    if ticket.status == Status.CLOSED:
+        raise PortalError(
+            _("Ticket %(number)s is closed; reopen it to reply.") % {"number": ticket.number},
+            code="ticket_closed",
+        )
+    uploads_check(uploads)
+    actor = _actor(user)
+    with transaction.atomic():
+        message = tickets.message_add(
+            ticket=ticket,
+            kind=MessageKind.PORTAL,
+            direction=Direction.INBOUND,
+            text=(text or "").strip(),
+            actor=actor,
+            author_contact=contact,
+            sender=user.email,
+            subject=outbound.subject_for(ticket),
+        )
+        _attach(ticket, message, uploads, actor)
+        if ticket.status in (Status.WAITING, Status.RESOLVED):
+            tickets.ticket_change_status(ticket=ticket, status=Status.OPEN, actor=actor)
+    return message
+
+
+def portal_close(*, user, ticket: Ticket) -> Ticket:
+    """The customer says the problem is solved: the ticket is closed (charges frozen)."""
+    if ticket.status == Status.CLOSED:
+        return ticket
+    with transaction.atomic():
+        return tickets.ticket_change_status(ticket=ticket, status=Status.CLOSED, actor=_actor(user))
+
+
+def reopen_deadline(ticket: Ticket):
+    """Until when a closed ticket may be reopened (SupportSettings.reopen_window_days)."""
+    if ticket.closed_at is None:
+        return None
+    return ticket.closed_at + timedelta(days=SupportSettings.load().reopen_window_days)
+
+
+def can_reopen(ticket: Ticket) -> bool:
+    if ticket.status == Status.RESOLVED:
+        return True
+    if ticket.status != Status.CLOSED:
+        return False
+    deadline = reopen_deadline(ticket)
+    return deadline is None or timezone.now() <= deadline
+
+
+def portal_reopen(*, user, ticket: Ticket) -> Ticket:
+    """Reopen a resolved ticket, or a closed one within the reopen window."""
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        return ticket
+    deadline = reopen_deadline(ticket)
+    if ticket.status == Status.CLOSED and deadline and timezone.now() > deadline:
+        raise PortalError(
+            _(
+                "Ticket %(number)s was closed more than %(days)s days ago: open a new ticket "
+                "and mention it."
+            )
+            % {"number": ticket.number, "days": SupportSettings.load().reopen_window_days},
+            code="reopen_window_passed",
+        )
+    with transaction.atomic():
+        return tickets.ticket_change_status(ticket=ticket, status=Status.OPEN, actor=_actor(user))
+
+
+def portal_rate(*, user, ticket: Ticket, rating: int, comment: str = "") -> TicketRating:
+    """Record the customer's satisfaction (1-5) with a resolved or closed ticket, once."""
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise PortalError(
+            _("A ticket can be rated once it is resolved."), code="not_resolved", field="rating"
+        )
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise PortalInputError(_("Choose a rating from 1 to 5."), field="rating")
+    with transaction.atomic():
+        obj, created = TicketRating.objects.get_or_create(
+            ticket=ticket,
+            defaults={
+                "rating": rating,
+                "comment": (comment or "").strip()[:2000],
+                "author": user,
+                "created_at": timezone.now(),
+            },
+        )
+        if not created:
+            raise PortalError(_("This ticket has already been rated."), code="already_rated")
+        tickets.record_event(
+            ticket=ticket,
+            kind="changed",
+            actor=_actor(user),
+            data={"rating": rating, "comment": bool(obj.comment)},
+        )
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# The public contact form
+
+
+def contact_request_file(
+    *,
+    name: str,
+    email: str,
+    message: str,
+    company: str = "",
+    phone: str = "",
+) -> Ticket:
+    """File a "Hai domande? Lascia un messaggio" request: non-billable (SPEC 2), with an
+    acknowledgement to the writer."""
+    email = email.strip().lower()
+    support = SupportSettings.load()
+    known = ContactEmail.objects.filter(address=email).select_related("contact").first()
+    with transaction.atomic():
+        if known is not None:
+            contact = known.contact
+        else:
+            domain = email.rsplit("@", 1)[-1]
+            owner = None
+            if domain not in FREE_MAIL_DOMAINS:
+                owner = OrganisationDomain.objects.filter(domain=domain).first()
+            first, _sep, last = name.strip().partition(" ")
+            contact = Contact.objects.create(
+                organisation_id=owner.organisation_id if owner else None,
+                first_name=first[:100],
+                last_name=last[:100],
+                needs_review=True,
+            )
+            ContactEmail.objects.create(contact=contact, address=email, primary=True)
+        details = [f"{name.strip()} <{email}>"]
+        if company.strip():
+            details.append(company.strip())
+        if phone:
+            details.append(phone)
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Contact form: %(name)s") % {"name": name.strip()[:80]}
+        ticket = tickets.ticket_open(
+            subject=subject,
+            channel=Channel.CONTACT_FORM,
+            text=f"{message.strip()}\n\n-- \n" + "\n".join(details),
+            contact=contact,
+            actor=tickets.Actor(label=email),
+            sender=email,
+            billable=False,
+            non_billable_reason=NonBillableReason.INFORMATION,
+        )
+        outbound.acknowledgement(ticket=ticket, to=email, limit_per_hour=support.ack_limit_per_hour)
+    return ticket

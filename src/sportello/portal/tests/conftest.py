@@ -1,0 +1,42 @@
+import pytest
+from django.core.cache import cache
+
+from .support import portal_cast
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate limits live in the cache; each test starts with none used.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def people(db):
+    return portal_cast()
+
+
+# The browser tests drive Debian's chromium, never a browser Playwright downloads.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from .test_browser import SCREENSHOTS_KEY
+
+    folder = config.stash.get(SCREENSHOTS_KEY, None)
+    if folder is not None:
+        terminalreporter.write_line(f"Portal browser screenshots: {folder}")

@@ -1,0 +1,206 @@
+"""Registration (django-allauth plus our form), organisation matching and approval."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import override_settings
+
+from sportello.core.demo import partita_iva_with_check
+from sportello.customers.models import Contact, ContactEmail
+from sportello.portal import services
+from sportello.portal.models import PendingAccount, PrivacyConsent, Registration
+from sportello.tickets.tests.factories import ContactFactory, UserFactory
+
+from .support import PASSWORD, open_portal_ticket
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+UNKNOWN_VAT = partita_iva_with_check("0999999999")
+
+
+def signup(client, **overrides):
+    data = {
+        "first_name": "Elena",
+        "last_name": "Gialli",
+        "company": "Alice & Co.",
+        "tax_id": UNKNOWN_VAT,
+        "email": "elena@gmail.com",
+        "phone": "0744 111222",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        "privacy": "on",
+    }
+    data.update(overrides)
+    return client.post("/account/signup/", data)
+
+
+def contact_of(email):
+    return User.objects.get(email=email).contact
+
+
+def test_a_new_account_joins_the_organisation_of_its_vat_number(client, people):
+    response = signup(client, tax_id=f"IT {people['org_a'].vat_number}")
+    assert response.status_code == 302
+    contact = contact_of("elena@gmail.com")
+    assert contact.organisation == people["org_a"]
+    assert not contact.needs_review and not contact.is_manager
+    assert (contact.first_name, contact.last_name) == ("Elena", "Gialli")
+    assert contact.phones.get().number == "+390744111222"
+    assert ContactEmail.objects.get(address="elena@gmail.com").contact == contact
+    registration = Registration.objects.get(user=contact.user)
+    assert (registration.company, registration.match) == ("Alice & Co.", "tax id")
+
+
+def test_it_stores_the_privacy_consent_with_version_time_and_address(client, people):
+    signup(client)
+    consent = PrivacyConsent.objects.get(user__email="elena@gmail.com")
+    assert consent.policy_version == "2025-01"
+    assert consent.ip == "127.0.0.1"
+    assert consent.accepted_at is not None
+
+
+def test_without_privacy_consent_there_is_no_account(client, people):
+    response = signup(client, privacy="")
+    assert response.status_code == 200
+    assert not User.objects.filter(email="elena@gmail.com").exists()
+
+
+def test_a_new_account_joins_the_organisation_of_its_email_domain(client, people):
+    signup(client, email="elena@alice.example.it")
+    contact = contact_of("elena@alice.example.it")
+    assert contact.organisation == people["org_a"] and not contact.needs_review
+
+
+def test_free_mail_without_a_known_vat_number_waits_for_an_agent(client, people):
+    signup(client, email="elena@gmail.com")
+    contact = contact_of("elena@gmail.com")
+    assert contact.organisation is None and contact.needs_review
+    assert PendingAccount.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_vat_number_and_a_domain_of_two_organisations_wait_for_an_agent(client, people):
+    signup(client, email="elena@alice.example.it", tax_id=people["org_b"].vat_number)
+    contact = contact_of("elena@alice.example.it")
+    assert contact.organisation is None and contact.needs_review
+    assert Registration.objects.get(user=contact.user).match == "tax id and e-mail domain disagree"
+
+
+def test_a_personal_codice_fiscale_is_accepted(client, people):
+    response = signup(client, tax_id="rssmra85t10a562s")
+    assert response.status_code == 302
+    assert Registration.objects.get().tax_id == "RSSMRA85T10A562S"
+
+
+def test_a_wrong_tax_id_is_explained(client, people):
+    response = signup(client, tax_id="12345678901")
+    assert response.status_code == 200
+    assert "partita IVA dell&#x27;azienda (11 cifre)" in response.content.decode()
+    assert not User.objects.exists() or not User.objects.filter(email="elena@gmail.com").exists()
+
+
+def test_a_known_sender_signing_up_gets_the_tickets_filed_from_their_mail(client, people):
+    # Intake created this contact from an e-mail; now its writer registers.
+    known = ContactFactory(organisation=people["org_a"], email="marco@alice.example.it")
+    known.needs_review = True
+    known.save()
+    ticket = open_portal_ticket(known)
+    signup(client, email="marco@alice.example.it", first_name="Marco")
+    known.refresh_from_db()
+    assert known.user.email == "marco@alice.example.it"
+    assert not known.needs_review  # the domain confirms what intake guessed
+    assert Contact.objects.filter(emails__address="marco@alice.example.it").count() == 1
+    verify_from_outbox(client)
+    assert ticket.number in client.get("/portale/").content.decode()
+
+
+def verify_from_outbox(client):
+    (message,) = [m for m in mail.outbox if "/account/confirm-email/" in m.body]
+    link = re.search(r"https?://\S+/account/confirm-email/\S+", message.body).group(0)
+    path = link.split("testserver", 1)[1]
+    assert client.get(path).status_code == 200
+    response = client.post(path)
+    assert response.status_code == 302
+    return response
+
+
+def test_the_email_must_be_verified_before_the_portal_opens(client, people):
+    signup(client, tax_id=people["org_a"].vat_number)
+    login = client.post("/account/login/", {"login": "elena@gmail.com", "password": PASSWORD})
+    assert login.status_code == 302
+    assert login["Location"].startswith("/account/confirm-email/")
+    assert client.get("/portale/").status_code == 302
+    response = verify_from_outbox(client)
+    assert EmailAddress.objects.get(email="elena@gmail.com").verified
+    assert client.get("/portale/").status_code == 200
+    assert response["Location"] in ("/portale/", "/account/login/")
+
+
+def test_the_honeypot_stops_naive_bots(client, people):
+    response = signup(client, website="http://spam.example")
+    assert response.status_code == 200
+    assert not User.objects.filter(email="elena@gmail.com").exists()
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"signup": "1/h/ip"})
+def test_signups_are_rate_limited(client, people):
+    assert signup(client).status_code == 302
+    client.logout()
+    assert signup(client, email="other@gmail.com").status_code == 429
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "2/m/ip"})
+def test_failed_logins_are_rate_limited(client, people):
+    for _ in range(2):
+        client.post("/account/login/", {"login": "alice@alice.example.it", "password": "wrong"})
+    blocked = client.post(
+        "/account/login/", {"login": "alice@alice.example.it", "password": PASSWORD}
+    )
+    assert blocked.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_sends_a_link(client, people):
+    response = client.post("/account/password/reset/", {"email": "alice@alice.example.it"})
+    assert response.status_code == 302
+    assert "/account/password/reset/key/" in mail.outbox[-1].body
+
+
+def test_two_factor_authentication_is_offered(client, people):
+    client.force_login(people["alice_user"])
+    assert client.get("/account/2fa/").status_code == 200
+
+
+def test_an_agent_approves_a_pending_account_in_the_admin(client, people):
+    signup(client, email="elena@gmail.com")
+    contact = contact_of("elena@gmail.com")
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get("/admin/portal/pendingaccount/").content.decode()
+    assert "Elena" in listing and "Alice &amp; Co." in listing
+    contact.organisation = people["org_a"]
+    contact.save()
+    mail.outbox.clear()
+    client.post(
+        "/admin/portal/pendingaccount/",
+        {"action": "approve", "_selected_action": [contact.pk]},
+    )
+    contact.refresh_from_db()
+    assert not contact.needs_review
+    assert mail.outbox[0].to == ["elena@gmail.com"]
+    assert "/portale/" in mail.outbox[0].body
+
+
+def test_account_link_organisation_never_matches_free_mail(people):
+    from sportello.customers.models import OrganisationDomain
+
+    # Even if someone managed to store a free-mail domain, it is never a match.
+    OrganisationDomain.objects.bulk_create(
+        [OrganisationDomain(organisation=people["org_b"], domain="gmail.com")]
+    )
+    match = services.account_link_organisation(tax_id="", email="x@gmail.com")
+    assert match.organisation is None and match.needs_review

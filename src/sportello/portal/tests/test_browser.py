@@ -1,0 +1,271 @@
+"""The portal in a real browser: Debian's chromium driven by Playwright, against
+``sportello serve`` on loopback, with a real SMTP server (aiosmtpd) catching the mail.
+
+A customer registers, opens the verification link from the captured e-mail, opens a
+ticket with an attachment, sees the confirmation and receives the acknowledgement; an
+agent answers through the service layer; the customer sees the answer, replies, closes
+and rates. Once on a desktop window and once on a 360 px phone. Every step leaves a
+screenshot in the folder printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+REPO = Path(__file__).resolve().parents[4]
+ARTIFACTS = REPO / "test-artifacts" / "portal-browser"
+DOMAIN = "cliente-browser.example.it"
+PASSWORD = "Sportello-browser-2025!"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
+    b"\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+class Mailbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, predicate, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for message in self.messages:
+                    if predicate(message):
+                        return message
+            time.sleep(0.1)
+        subjects = [m["Subject"] for m in self.messages]
+        raise AssertionError(f"no matching e-mail within {timeout}s; got {subjects}")
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, smtp):
+    """``sportello serve`` on a free loopback port, with its own SQLite data directory."""
+    controller, mailbox = smtp
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SPORTELLO_SMTP_BIND", "SPORTELLO_LMTP_BIND")
+    }
+    env.update(
+        SPORTELLO_DATA_DIR=str(tmp_path_factory.mktemp("portal-server")),
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(controller.port),
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        SPORTELLO_SITE_URL=url,
+        SPORTELLO_HUEY_IMMEDIATE="1",  # mail leaves within the request: no worker to wait for
+        SPORTELLO_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="sportello.settings",
+    )
+
+    def manage(*args, code=None):
+        cmd = [sys.executable, "-m", "sportello", *args]
+        if code:
+            cmd += ["-c", textwrap.dedent(code)]
+        subprocess.run(cmd, env=env, check=True, timeout=120, capture_output=True)
+
+    manage("migrate", "-v0")
+    manage(
+        "shell",
+        code=f"""
+        from sportello.customers.models import Organisation, OrganisationDomain
+        from sportello.tickets.tests.factories import AgentFactory, UserFactory
+        org = Organisation.objects.create(name="Cliente Browser S.r.l.", hourly_rate=60)
+        OrganisationDomain.objects.create(organisation=org, domain="{DOMAIN}")
+        AgentFactory(user=UserFactory(username="bob", first_name="Bob", is_staff=True))
+        """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sportello", "serve", "--bind", f"127.0.0.1:{port}",
+         "--no-migrate", "--no-worker", "--web-workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("sportello serve did not answer /health within 30 s")
+        time.sleep(0.2)
+    yield {"url": url, "manage": manage, "mailbox": mailbox}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def shots(request):
+    folder = ARTIFACTS / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    request.config.stash[SCREENSHOTS_KEY] = folder
+    return folder
+
+
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "height": 740}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, shots, device):
+    url, mailbox = server["url"], server["mailbox"]
+    address = f"elena.{device}@{DOMAIN}"
+    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    step = iter(range(1, 100))
+
+    def shot(name):
+        path = shots / f"{device}-{next(step):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+
+    # The support page: how to get support, then register.
+    page.goto(f"{url}/assistenza/")
+    assert page.locator("ol.channels > li").count() == 4
+    shot("support")
+    page.locator("ol.channels").get_by_role("link", name="Registrati").click()
+    page.get_by_label(re.compile(r"^Nome")).fill("Elena")
+    page.get_by_label("Cognome").fill("Gialli")
+    page.get_by_label("Azienda").fill("Cliente Browser S.r.l.")
+    page.get_by_label("Partita IVA o codice fiscale").fill("RSSMRA85T10A562S")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Telefono").fill("0744 123456")
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_label("Ho letto l'informativa").check()
+    shot("signup")
+    page.get_by_role("button", name="Registrati").click()
+    page.wait_for_url(re.compile(r"/account/confirm-email/$"))
+    shot("verification-sent")
+
+    # The verification link, from the e-mail the real SMTP server received.
+    verification = mailbox.wait_for(lambda m: address in m["To"] and "confirm-email" in body_of(m))
+    link = re.search(r"http://\S+/account/confirm-email/\S+", body_of(verification)).group(0)
+    page.goto(link)
+    shot("confirm-email")
+    page.get_by_role("button", name=re.compile("Conferma", re.I)).click()
+    page.wait_for_url(re.compile(r"/portale/$"))
+    assert page.get_by_role("heading", name="I miei ticket").is_visible()
+    shot("my-tickets-empty")
+
+    # A new ticket with an attachment, its confirmation and its acknowledgement.
+    page.get_by_role("main").get_by_role("link", name="Apri un ticket").first.click()
+    page.get_by_label("Oggetto").fill(f"La stampante non stampa ({device})")
+    page.get_by_label("Descrizione").fill("Da stamattina la stampante dell'ufficio è ferma.")
+    page.get_by_label("Categoria").select_option("stampanti")
+    page.get_by_label("Priorità").select_option("high")
+    page.get_by_label("Allegati").set_input_files(
+        [{"name": "errore.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    shot("new-ticket")
+    page.get_by_role("button", name="Invia la richiesta").click()
+    page.wait_for_url(re.compile(r"/ricevuto/$"))
+    number = page.locator(".ticket-number strong").inner_text()
+    assert re.fullmatch(r"\d{4}-\d{6}", number)
+    shot("confirmation")
+    ack = mailbox.wait_for(lambda m: number in m["Subject"] and address in m["To"])
+    assert f"{url}/portale/ticket/{number}/" in body_of(ack)
+
+    # An agent answers through the service layer (no agent desk yet).
+    server["manage"](
+        "shell",
+        code=f"""
+        from django.contrib.auth.models import User
+        from sportello.mail.outbound import reply_send
+        from sportello.tickets.models import Ticket
+        from sportello.tickets.services import Actor, ticket_change_status
+        ticket = Ticket.objects.get(number="{number}")
+        bob = User.objects.get(username="bob")
+        reply_send(ticket=ticket, text="Buongiorno, provate a spegnerla e riaccenderla.",
+                   actor=Actor(user=bob))
+        ticket_change_status(ticket=ticket, status="waiting", actor=Actor(user=bob))
+        """,
+    )
+    mailbox.wait_for(lambda m: number in m["Subject"] and "riaccenderla" in body_of(m))
+    page.get_by_role("link", name="Segui il ticket").click()
+    assert page.get_by_text("provate a spegnerla e riaccenderla").is_visible()
+    assert page.get_by_role("link", name="errore.png").is_visible()
+    shot("agent-answer")
+
+    # The customer replies with a file, closes and rates.
+    page.get_by_label("La vostra risposta").fill("Fatto, ora funziona. Grazie!")
+    page.locator("#reply ~ form input[type=file]").set_input_files(
+        [{"name": "prova.txt", "mimeType": "text/plain", "buffer": b"stampa ok"}]
+    )
+    page.get_by_role("button", name="Invia la risposta").click()
+    page.get_by_text("La vostra risposta è stata aggiunta al ticket.").wait_for()
+    assert page.get_by_role("link", name="prova.txt").is_visible()
+    shot("replied")
+    page.get_by_role("button", name="Chiudi il ticket").click()
+    page.get_by_text("Il ticket è chiuso. Grazie.").wait_for()
+    shot("closed")
+    page.get_by_label("5 – molto soddisfatti").check()
+    page.get_by_label("Commento (facoltativo)").fill("Rapidi e gentili.")
+    page.get_by_role("button", name="Invia la valutazione").click()
+    page.get_by_text("Avete valutato questo ticket 5 su 5").wait_for()  # swapped in by htmx
+    assert "/valuta/" not in page.url
+    shot("rated")
+
+    # The list, filtered by htmx as the customer types.
+    page.get_by_role("link", name="I miei ticket").first.click()
+    page.get_by_label("Stato").select_option("closed")
+    page.wait_for_url(re.compile(r"status=closed"))
+    page.get_by_role("link", name=number).wait_for()
+    shot("list-closed")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, "the page scrolls sideways"
+    context.close()
