@@ -1,12 +1,12 @@
 """Mail intake rate: the corpus replayed to N messages (default 5,000).
 
-Each copy gets its own Message-ID, so none is a duplicate. Measures, on the database of
-DATABASE_URL (or a fresh SQLite file):
+Each copy gets its own Message-ID, so none is a duplicate. Measures, on fresh databases
+on the PostgreSQL server of DATABASE_URL (or fresh SQLite files when it is unset):
 
 - the stdlib parser alone over the same messages (the ceiling),
 - `sportello mail ingest` over a folder of .eml files (one process, as an import),
-- the SMTP receiver, when `sportello.mail.smtpd` is available (one SMTP session per
-  message to `sportello smtpd`, filing included).
+- the SMTP receiver: 4 parallel SMTP sessions to `sportello smtpd`, with
+  `sportello run_huey` filing; messages accepted per second and filed per second.
 
 Prints one JSON line per measurement.
 """
@@ -77,8 +77,11 @@ def main() -> None:
     )
 
     data = tempfile.mkdtemp(prefix="sportello-bench-mail-")
+    env = {**os.environ}
+    if vendor == "postgresql":
+        env["DATABASE_URL"] = fresh_postgres_database(env["DATABASE_URL"], "sportello_bench_mail")
     env = {
-        **os.environ,
+        **env,
         "SPORTELLO_DATA_DIR": data,
         "SPORTELLO_HUEY_IMMEDIATE": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -115,6 +118,116 @@ def main() -> None:
             }
         )
     )
+
+    smtp_receiver(messages, env, vendor)
+
+
+def smtp_receiver(messages: list[bytes], env: dict, vendor: str, senders: int = 4) -> None:
+    """Send every message to `sportello smtpd` over ``senders`` parallel SMTP sessions (as
+    an MTA delivers), with `sportello run_huey` filing them. Two figures: messages accepted
+    per second (stored and queued, 250 answered), and filed per second (all tickets done)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**env, "SPORTELLO_MAIL_DOMAINS": "init-s.it,sportello.bench"}
+    sportello = [sys.executable, "-m", "sportello"]
+    # A fresh database, so the same messages are new again, not duplicates of the import.
+    env["SPORTELLO_DATA_DIR"] = tempfile.mkdtemp(prefix="sportello-bench-smtp-")
+    if vendor == "postgresql":
+        env["DATABASE_URL"] = fresh_postgres_database(env["DATABASE_URL"], "sportello_bench_smtp")
+    subprocess.run([*sportello, "migrate", "-v0"], env=env, check=True)
+    receiver = subprocess.Popen(
+        [*sportello, "smtpd", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    receiver.stdout.readline()  # "Receiving SMTP on ...": it is listening
+    worker = subprocess.Popen([*sportello, "run_huey", "--quiet"], env=env)
+    try:
+        deliver_and_wait(messages, port, env, vendor, senders)
+    finally:
+        receiver.terminate()
+        worker.terminate()
+        receiver.wait(60)
+        worker.wait(60)
+
+
+def deliver_and_wait(messages: list[bytes], port: int, env: dict, vendor: str, senders: int):
+    import smtplib
+    import threading
+
+    queue = list(enumerate(messages))
+    lock = threading.Lock()
+    refused: list[str] = []
+
+    def send() -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    _, raw = queue.pop()
+                # An MTA speaks CRLF (RFC 5321 2.3.8); smtplib sends bytes as they are.
+                raw = re.sub(rb"\r?\n", b"\r\n", raw)
+                try:
+                    client.sendmail("sender@example.org", ["assistenza@init-s.it"], raw)
+                except smtplib.SMTPException as exc:
+                    refused.append(str(exc)[:200])
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=send) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted_s = time.perf_counter() - start
+    while pending_count(env, vendor):
+        time.sleep(0.2)
+    filed_s = time.perf_counter() - start
+    count = len(messages) - len(refused)
+    print(
+        json.dumps(
+            {
+                "bench": "mail_smtp_receiver",
+                "database": vendor,
+                "messages": count,
+                "senders": senders,
+                "accepted_per_second": round(count / accepted_s, 1),
+                "filed_seconds": round(filed_s, 1),
+                "filed_per_second": round(count / filed_s, 1),
+                "refused": refused[:3],
+            }
+        )
+    )
+
+
+def pending_count(env: dict, vendor: str) -> int:
+    """Messages stored but not filed yet, read straight from the database (a `sportello
+    shell` per poll would steal a core from what is being measured)."""
+    query = "SELECT COUNT(*) FROM mail_rawmessage WHERE state = 'pending'"
+    if vendor == "postgresql":
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as db:
+            return db.execute(query).fetchone()[0]
+    import sqlite3
+
+    with sqlite3.connect(Path(env["SPORTELLO_DATA_DIR"]) / "sportello.sqlite3") as db:
+        return db.execute(query).fetchone()[0]
+
+
+def fresh_postgres_database(url: str, name: str) -> str:
+    """Create (again) database ``name`` on the server of ``url``; return its URL."""
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 if __name__ == "__main__":

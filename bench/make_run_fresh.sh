@@ -6,9 +6,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 git clone -q "$src" "$dir/sportello"
 cd "$dir/sportello"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+smtp_port=$(free_port)
 start=$(date +%s.%N)
-SPORTELLO_BIND=127.0.0.1:$port setsid make run > "$dir/make-run.log" 2>&1 &
+SPORTELLO_BIND=127.0.0.1:$port SPORTELLO_SMTP_BIND=127.0.0.1:$smtp_port setsid make run > "$dir/make-run.log" 2>&1 &
 pid=$!
 code=000
 for _ in $(seq 600); do

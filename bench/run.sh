@@ -16,6 +16,9 @@ $PY bench/bench_ticket_create.py 3000 | tee -a "$out"
 pg "DROP DATABASE IF EXISTS sportello_bench" && pg "CREATE DATABASE sportello_bench"
 DATABASE_URL=postgres://postgres@127.0.0.1/sportello_bench $PY bench/bench_ticket_create.py 3000 | tee -a "$out"
 
+echo "== mail intake on SQLite (files and SMTP receiver); PostgreSQL below"
+$PY bench/bench_mail_ingest.py | tee -a "$out"
+
 echo "== bench-data --tickets ${BENCH_TICKETS:=100000} on PostgreSQL"
 pg "DROP DATABASE IF EXISTS sportello_bench_data" && pg "CREATE DATABASE sportello_bench_data"
 export DATABASE_URL=postgres://postgres@127.0.0.1/sportello_bench_data

@@ -127,7 +127,11 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "sportello.sqlite3"
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{SQLITE_PATH}", conn_max_age=int(os.environ.get("CONN_MAX_AGE", 0))
+        default=f"sqlite:///{SQLITE_PATH}",
+        # Connections are reused for a minute (checked before reuse): opening one per
+        # request or per received message costs more than the work on PostgreSQL.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 60)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -180,13 +184,20 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing 
 # Background work: Huey, on SQLite next to the database unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY_IMMEDIATE = env_bool("SPORTELLO_HUEY_IMMEDIATE", False)
+# Worker processes use every core (threads share one, the GIL); "thread" saves memory.
+HUEY_CONSUMER = {
+    "workers": int(os.environ.get("SPORTELLO_WORKERS", "2")),
+    "worker_type": os.environ.get("SPORTELLO_WORKER_TYPE", "process"),
+}
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
         "name": os.environ.get("SPORTELLO_QUEUE_NAME", "sportello"),
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
-        "consumer": {"workers": int(os.environ.get("SPORTELLO_WORKERS", "2"))},
+        # Nothing reads task results: storing them would grow the queue store forever.
+        "results": False,
+        "consumer": HUEY_CONSUMER,
     }
 else:
     HUEY = {
@@ -194,7 +205,9 @@ else:
         "name": os.environ.get("SPORTELLO_QUEUE_NAME", "sportello"),
         "filename": str(Path(os.environ.get("SPORTELLO_QUEUE_FILE", DATA_DIR / "huey.sqlite3"))),
         "immediate": HUEY_IMMEDIATE,
-        "consumer": {"workers": int(os.environ.get("SPORTELLO_WORKERS", "2"))},
+        # Nothing reads task results: storing them would grow the queue store forever.
+        "results": False,
+        "consumer": HUEY_CONSUMER,
     }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -204,6 +217,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+# Seconds before a silent SMTP server counts as a failed delivery (retried by the task);
+# Django's default is to wait forever, which would hang a worker.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# Where the file backend (`make run`) writes outgoing mail, one file per message.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@init-s.it")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -204,10 +204,15 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
         staff = ticket_services.Actor(user=agent.user)
         ticket_services.ticket_assign(ticket=ticket, assignee=agent, actor=staff)
         ticket_services.ticket_change_status(
-            ticket=ticket, status=Status.OPEN, actor=staff, when=created + timedelta(minutes=20)
+            ticket=ticket,
+            notify=False,
+            status=Status.OPEN,
+            actor=staff,
+            when=created + timedelta(minutes=20),
         )
         ticket_services.message_add(
             ticket=ticket,
+            notify=False,
             kind=MessageKind.EMAIL,
             direction=Direction.OUTBOUND,
             text=REPLIES[n % len(REPLIES)],
@@ -244,11 +249,16 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             )
         if target == Status.WAITING:
             ticket_services.ticket_change_status(
-                ticket=ticket, status=Status.WAITING, actor=staff, when=created + timedelta(hours=1)
+                ticket=ticket,
+                notify=False,
+                status=Status.WAITING,
+                actor=staff,
+                when=created + timedelta(hours=1),
             )
         elif target in (Status.RESOLVED, Status.CLOSED):
             ticket_services.message_add(
                 ticket=ticket,
+                notify=False,
                 kind=MessageKind.EMAIL,
                 direction=Direction.INBOUND,
                 text="Grazie, ora funziona tutto.",
@@ -258,6 +268,7 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             )
             ticket_services.ticket_change_status(
                 ticket=ticket,
+                notify=False,
                 status=Status.RESOLVED,
                 actor=staff,
                 when=created + timedelta(hours=3),
@@ -265,6 +276,7 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             if target == Status.CLOSED:
                 ticket_services.ticket_change_status(
                     ticket=ticket,
+                    notify=False,
                     status=Status.CLOSED,
                     actor=staff,
                     when=created + timedelta(days=2),

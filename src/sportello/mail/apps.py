@@ -6,3 +6,11 @@ class MailConfig(AppConfig):
     name = "sportello.mail"
     label = "mail"
     verbose_name = _("E-mail")
+
+    def ready(self) -> None:
+        from sportello.tickets import signals
+
+        from . import notifications
+
+        signals.status_changed.connect(notifications.on_status_changed, dispatch_uid="mail")
+        signals.message_added.connect(notifications.on_message_added, dispatch_uid="mail")

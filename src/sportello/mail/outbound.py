@@ -26,14 +26,14 @@ from sportello.tickets.models import DeliveryStatus, Direction, Message, Message
 log = logging.getLogger(__name__)
 
 
-def _support_address(support: SupportSettings) -> str:
+def support_address(support: SupportSettings) -> str:
     addresses = support.support_address_list
     return addresses[0] if addresses else settings.DEFAULT_FROM_EMAIL
 
 
 def new_message_id(support: SupportSettings | None = None) -> str:
     support = support or SupportSettings.load()
-    domain = _support_address(support).rsplit("@", 1)[-1]
+    domain = support_address(support).rsplit("@", 1)[-1]
     return make_msgid(domain=domain).strip("<>")
 
 
@@ -86,7 +86,7 @@ def queue_email(
         text=text,
         html=html,
         actor=actor,
-        sender=_support_address(support),
+        sender=support_address(support),
         recipients=to,
         cc=cc or [],
         subject=subject_for(ticket, subject),
@@ -109,7 +109,12 @@ def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message 
         direction=Direction.OUTBOUND,
         automatic=True,
         created_at__gte=hour_ago,
-    ).values_list("recipients", flat=True)
+    )
+    # Narrowed to the sender's own tickets, so that the check stays one small query however
+    # much mail the desk receives (recipients is a JSON list, not portably searchable).
+    if ticket.contact_id:
+        recent = recent.filter(ticket__contact_id=ticket.contact_id)
+    recent = recent.values_list("recipients", flat=True)
     if sum(1 for recipients in recent if to in recipients) >= limit_per_hour:
         log.info("acknowledgement rate-limited", extra={"ticket": ticket.number})
         return None
@@ -150,11 +155,11 @@ def reply_send(
 ) -> Message:
     """An agent's answer to the customer, by e-mail."""
     if to is None:
-        to = _customer_addresses(ticket)
+        to = customer_addresses(ticket)
     return queue_email(ticket=ticket, to=to, cc=cc, text=text, actor=actor)
 
 
-def _customer_addresses(ticket: Ticket) -> list[str]:
+def customer_addresses(ticket: Ticket) -> list[str]:
     if ticket.contact_id:
         addresses = list(
             ticket.contact.emails.order_by("-primary").values_list("address", flat=True)[:1]
@@ -162,8 +167,7 @@ def _customer_addresses(ticket: Ticket) -> list[str]:
         if addresses:
             return addresses
     last = (
-        ticket.messages.filter(direction=Direction.INBOUND)
-        .exclude(sender="")
+        ticket.messages.filter(direction=Direction.INBOUND, sender__contains="@")
         .order_by("-created_at")
         .first()
     )

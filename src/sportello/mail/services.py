@@ -150,6 +150,9 @@ def ingest_raw(
     return raw_process(row)
 
 
+FILING_ATTEMPTS = 3
+
+
 def raw_process(row: RawMessage) -> IngestResult:
     """File a stored message. Safe to call again: a filed message is not filed twice."""
     claimed = RawMessage.objects.filter(
@@ -159,44 +162,53 @@ def raw_process(row: RawMessage) -> IngestResult:
         row.refresh_from_db()
         return IngestResult(State.DUPLICATE, row.ticket.number if row.ticket_id else None, row.pk)
     try:
-        with transaction.atomic():
-            state, ticket, message = _file(row)
-            RawMessage.objects.filter(pk=row.pk).update(
-                state=state,
-                ticket=ticket,
-                filed_as=message,
-                error="",
-                processed_at=timezone.now(),
-            )
-    except IntegrityError:
-        # Another path filed the same Message-ID a moment ago (the unique constraint).
-        twin = Message.objects.filter(
-            message_id=_message_id_of(row), direction=Direction.INBOUND
-        ).first()
-        if twin is None:
-            raise
-        RawMessage.objects.filter(pk=row.pk).update(
-            state=State.DUPLICATE,
-            ticket=twin.ticket,
-            filed_as=twin,
-            processed_at=timezone.now(),
-        )
-        return IngestResult(State.DUPLICATE, twin.ticket.number, row.pk)
+        # Parsed before the transaction: on SQLite a transaction holds the one write lock
+        # from its start, and the receiver and other workers wait for it meanwhile.
+        parsed = parse_message(row.read())
     except Exception as exc:
-        # Quarantine: keep the raw bytes and say why, so an admin can fix and reprocess.
-        log.exception("mail quarantined", extra={"raw_id": row.pk})
-        error = f"{type(exc).__name__}: {exc}"
-        RawMessage.objects.filter(pk=row.pk).update(state=State.QUARANTINED, error=error[:5000])
-        return IngestResult(State.QUARANTINED, None, row.pk, error)
-    return IngestResult(state, ticket.number if ticket else None, row.pk)
+        return _quarantine(row, exc)
+    for _attempt in range(FILING_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                state, ticket, message = _file(row, parsed)
+                RawMessage.objects.filter(pk=row.pk).update(
+                    state=state,
+                    ticket=ticket,
+                    filed_as=message,
+                    error="",
+                    processed_at=timezone.now(),
+                )
+            return IngestResult(state, ticket.number if ticket else None, row.pk)
+        except IntegrityError as exc:
+            # Another path filed the same Message-ID a moment ago (the unique constraint).
+            twin = Message.objects.filter(
+                message_id=parsed.message_id or "", direction=Direction.INBOUND
+            ).first()
+            if twin is not None:
+                RawMessage.objects.filter(pk=row.pk).update(
+                    state=State.DUPLICATE,
+                    ticket=twin.ticket,
+                    filed_as=twin,
+                    processed_at=timezone.now(),
+                )
+                return IngestResult(State.DUPLICATE, twin.ticket.number, row.pk)
+            # Else another worker won a race on some other unique row, now committed:
+            # filing again finds it. Never left pending: quarantined after the last try.
+            failure: Exception = exc
+        except Exception as exc:
+            return _quarantine(row, exc)
+    return _quarantine(row, failure)
 
 
-def _message_id_of(row: RawMessage) -> str:
-    return parse_message(row.read()).message_id or ""
+def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
+    """Keep the raw bytes and say why, so an admin can fix the cause and reprocess."""
+    log.error("mail quarantined", extra={"raw_id": row.pk}, exc_info=exc)
+    error = f"{type(exc).__name__}: {exc}"
+    RawMessage.objects.filter(pk=row.pk).update(state=State.QUARANTINED, error=error[:5000])
+    return IngestResult(State.QUARANTINED, None, row.pk, error)
 
 
-def _file(row: RawMessage) -> tuple[str, Ticket | None, Message | None]:
-    parsed = parse_message(row.read())
+def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, Message | None]:
     support = SupportSettings.load()
     if parsed.message_id:
         twin = (
@@ -275,10 +287,16 @@ def _contact_for(parsed: ParsedMessage) -> Contact | None:
         )
         org = owner.organisation if owner else None
     first, _, last = (parsed.from_name or "").partition(" ")
-    contact = Contact.objects.create(
-        organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
-    )
-    ContactEmail.objects.create(contact=contact, address=address, primary=True)
+    try:
+        with transaction.atomic():  # a savepoint: the race below must not end the filing
+            contact = Contact.objects.create(
+                organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
+            )
+            ContactEmail.objects.create(contact=contact, address=address, primary=True)
+    except IntegrityError:
+        # Two messages of a new sender filed at once (two workers on PostgreSQL): the
+        # other one created the contact a moment ago, and it is the same person.
+        return ContactEmail.objects.select_related("contact").get(address=address).contact
     return contact
 
 

@@ -29,7 +29,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 
 from . import services, tasks
 from .models import RawMessage
@@ -134,14 +134,15 @@ def _peer_host(peer: Any) -> str:
 
 
 def _fresh_connections(fn: Callable) -> Callable:
-    """Run ``fn`` as Django runs a request: stale connections closed before, ours after."""
+    """Run ``fn`` as Django runs a request: broken or expired connections (CONN_MAX_AGE)
+    closed before and after, healthy ones kept for the next message on this thread."""
 
     def run(*args, **kwargs):
         close_old_connections()
         try:
             return fn(*args, **kwargs)
         finally:
-            connections.close_all()  # this worker thread's connections only
+            close_old_connections()
 
     return run
 

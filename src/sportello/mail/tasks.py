@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from huey.contrib.djhuey import HUEY, db_task
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from . import outbound
 
@@ -45,3 +47,26 @@ def raw_process(raw_id: int) -> str:
     if row is None:
         return "missing"
     return process(row).line()
+
+
+# Stored mail whose filing task was lost (a worker killed mid-task, a queue wiped) is
+# still "pending" in the database: after this long, the sweep queues it again.
+PENDING_GRACE = timedelta(minutes=10)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def raw_pending_sweep() -> int:
+    """Queue again the stored messages still waiting to be filed after PENDING_GRACE."""
+    from django.utils import timezone
+
+    from .models import RawMessage
+
+    stale = RawMessage.objects.filter(
+        state=RawMessage.State.PENDING, received_at__lt=timezone.now() - PENDING_GRACE
+    ).values_list("pk", flat=True)[:1000]
+    ids = list(stale)
+    for raw_id in ids:
+        raw_process(raw_id)
+    if ids:
+        log.warning("re-queued stored mail left pending", extra={"count": len(ids)})
+    return len(ids)

@@ -2,6 +2,7 @@
 interventions, waivers) go through the services, so the admin shows them read-only
 on the ticket and edits them on their own pages where the service is called."""
 
+from django import forms
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -10,7 +11,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Attachment, Intervention, Message, Ticket, TicketEvent
+from .models import (
+    STATUS_TRANSITIONS,
+    Attachment,
+    Direction,
+    Intervention,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from .rendering import message_shown
 
 
@@ -60,8 +71,52 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class TicketAdminForm(forms.ModelForm):
+    """The ticket plus what an agent does on it: answer, note, move it on."""
+
+    reply = forms.CharField(
+        label=_("reply to the customer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Sent by e-mail from the support address, in the ticket's thread."),
+    )
+    internal_note = forms.CharField(
+        label=_("internal note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Seen by agents only, never by the customer."),
+    )
+    new_status = forms.ChoiceField(label=_("change status to"), required=False)
+    # No Meta: the admin builds the model form around this one (modelform_factory).
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = STATUS_TRANSITIONS.get(self.instance.status, ()) if self.instance.pk else ()
+        self.fields["new_status"].choices = [("", "---------")] + [
+            (status, Status(status).label) for status in Status.values if status in allowed
+        ]
+
+    def clean_reply(self):
+        text = self.cleaned_data["reply"].strip()
+        if text and self.instance.pk:
+            from sportello.mail.outbound import customer_addresses  # mail builds on tickets
+
+            if not customer_addresses(self.instance):
+                raise forms.ValidationError(
+                    _(
+                        "Nobody to send it to: the ticket's contact has no e-mail address. "
+                        "Add one to the contact, or call and write an internal note."
+                    )
+                )
+        return text
+
+
+ANSWER_FIELDS = ["reply", "internal_note", "new_status"]
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    form = TicketAdminForm
     list_display = [
         "number",
         "subject",
@@ -87,6 +142,12 @@ class TicketAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    def get_fieldsets(self, request, obj=None):
+        fields = [f for f in self.get_fields(request, obj) if f not in ANSWER_FIELDS]
+        if obj is None:
+            return [(None, {"fields": fields})]
+        return [(None, {"fields": fields}), (_("Answer"), {"fields": ANSWER_FIELDS})]
 
     @admin.display(description=_("conversation"))
     def conversation(self, obj):
@@ -160,6 +221,25 @@ class TicketAdmin(admin.ModelAdmin):
             services.ticket_update(ticket=obj, actor=actor, **changes)
         if "assignee" in form.changed_data:
             services.ticket_assign(ticket=obj, assignee=form.cleaned_data["assignee"], actor=actor)
+        if not change:
+            return
+        # The answer before the status, so "reply and resolve" reads in that order.
+        if form.cleaned_data.get("reply"):
+            from sportello.mail import outbound  # mail builds on tickets
+
+            outbound.reply_send(ticket=obj, text=form.cleaned_data["reply"], actor=actor)
+        if form.cleaned_data.get("internal_note"):
+            services.message_add(
+                ticket=obj,
+                kind=MessageKind.INTERNAL_NOTE,
+                direction=Direction.INTERNAL,
+                text=form.cleaned_data["internal_note"],
+                actor=actor,
+            )
+        if form.cleaned_data.get("new_status"):
+            services.ticket_change_status(
+                ticket=obj, status=form.cleaned_data["new_status"], actor=actor
+            )
 
 
 @admin.register(Message)

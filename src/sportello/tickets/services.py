@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from sportello.customers.models import Contact, Organisation
 
+from . import signals
 from .errors import InvalidTransitionError, TicketInputError
 from .models import (
     LEG_KINDS,
@@ -222,7 +223,12 @@ def _input_error(exc: ValidationError) -> TicketInputError:
 
 
 def ticket_change_status(
-    *, ticket: Ticket, status: str, actor: Actor = SYSTEM, when: datetime | None = None
+    *,
+    ticket: Ticket,
+    status: str,
+    actor: Actor = SYSTEM,
+    when: datetime | None = None,
+    notify: bool = True,
 ) -> Ticket:
     """Move a ticket to ``status`` if the transition is allowed (see STATUS_TRANSITIONS)."""
     if status not in Status.values:
@@ -275,6 +281,9 @@ def ticket_change_status(
             billing.charges_unfreeze(ticket=ticket, actor=actor)
         else:
             _reprice(ticket)  # resolving picks the tariff version in force that day
+        signals.status_changed.send(
+            Ticket, ticket=ticket, old=old, new=status, actor=actor, notify=notify
+        )
     return ticket
 
 
@@ -390,6 +399,7 @@ def message_add(
     delivery_status: str = "",
     created_at: datetime | None = None,
     reprice: bool = True,
+    notify: bool = True,
 ) -> Message:
     """Add a message to a ticket's conversation, with its event.
 
@@ -433,6 +443,7 @@ def message_add(
         )
         if reprice and message.counts_as_written:
             _reprice(ticket)
+        signals.message_added.send(Ticket, ticket=ticket, message=message, notify=notify)
     return message
 
 

@@ -267,3 +267,63 @@ def test_agents_download_the_raw_eml_customers_cannot(client, django_user_model)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == raw
     assert response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.django_db
+def test_a_sender_created_meanwhile_by_another_worker_is_the_same_contact(monkeypatch):
+    """Two workers filing the first two mails of a new sender at once (PostgreSQL): the
+    loser of the race finds the contact the winner created, and files normally."""
+    from sportello.customers.models import Contact, ContactEmail
+
+    cast()
+    winner = Contact.objects.create(first_name="Dario", needs_review=True)
+    ContactEmail.objects.create(contact=winner, address="dario@nuovo.example", primary=True)
+    real_filter = ContactEmail.objects.filter
+    lookups: list[int] = []
+
+    def not_committed_yet(*args, **kwargs):  # the winner's rows are invisible at first
+        lookups.append(1)
+        queryset = real_filter(*args, **kwargs)
+        return queryset.none() if len(lookups) == 1 else queryset
+
+    monkeypatch.setattr(ContactEmail.objects, "filter", not_committed_yet)
+    result = ingest_raw(mail(sender="Dario Neri <dario@nuovo.example>"), source="smtp")
+    assert result.state == "created"
+    assert Ticket.objects.get(number=result.ticket_number).contact == winner
+    assert Contact.objects.filter(emails__address="dario@nuovo.example").count() == 1
+
+
+@pytest.mark.django_db
+def test_stored_mail_whose_filing_task_was_lost_is_filed_by_the_sweep():
+    from sportello.mail import tasks
+    from sportello.mail.services import raw_store
+
+    cast()
+    lost, _ = raw_store(mail(subject="Task lost"), source="smtp")
+    fresh, _ = raw_store(mail(subject="Still in the queue"), source="smtp")
+    RawMessage.objects.filter(pk=lost.pk).update(
+        received_at=timezone.now() - tasks.PENDING_GRACE - timedelta(minutes=1)
+    )
+    assert tasks.raw_pending_sweep.call_local() == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.state == "created" and lost.ticket.subject == "Task lost"
+    assert fresh.state == "pending"  # its own task will come
+
+
+@pytest.mark.django_db
+def test_a_filing_that_keeps_failing_on_a_unique_row_ends_in_quarantine(monkeypatch):
+    from django.db import IntegrityError
+
+    from sportello.mail import services
+
+    cast()
+
+    def always_racing(row, parsed):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "_file", always_racing)
+    result = ingest_raw(mail(), source="smtp")
+    row = RawMessage.objects.get(pk=result.raw_id)
+    assert (result.state, row.state) == ("quarantined", "quarantined")
+    assert "IntegrityError" in row.error and row.attempts == 1

@@ -230,7 +230,7 @@ def test_a_crash_between_storing_and_committing_loses_nothing_and_duplicates_not
     uid = dovecot.append(mail())
     mailbox = imap_mailbox(dovecot)
 
-    def killed(row):
+    def killed(row, parsed):
         raise Crash("killed while filing")
 
     monkeypatch.setattr(services, "_file", killed)
@@ -529,7 +529,7 @@ def test_pop3_crash_between_storing_and_committing_is_filed_once_next_time(
     dovecot.append(mail())
     mailbox = pop3_mailbox(dovecot)
 
-    def killed(row):
+    def killed(row, parsed):
         raise Crash("killed while filing")
 
     monkeypatch.setattr(services, "_file", killed)

@@ -1,0 +1,107 @@
+"""E-mail notifications that follow ticket changes (receivers of tickets.signals).
+
+- The customer hears when a ticket is resolved, with how to reopen it.
+- The assigned agent hears when the customer writes (e-mail or portal).
+
+Both are stored messages with their own Message-ID, sent by the ``message_send`` task
+with retries like every outbound mail, so a failed delivery shows on the ticket. The
+agent's notice is a *system* message: it never appears in the portal and never counts
+as a written message of the tariff.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from sportello.core.models import SupportSettings
+from sportello.tickets import services as tickets
+from sportello.tickets.models import (
+    DeliveryStatus,
+    Direction,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
+
+from . import outbound
+
+CUSTOMER_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
+
+
+def on_status_changed(sender, *, ticket: Ticket, old: str, new: str, actor, notify: bool, **kw):
+    if notify and new == Status.RESOLVED:
+        resolved_notify(ticket=ticket)
+
+
+def on_message_added(sender, *, ticket: Ticket, message: Message, notify: bool, **kw):
+    if (
+        notify
+        and message.direction == Direction.INBOUND
+        and message.kind in CUSTOMER_KINDS
+        and not message.automatic
+    ):
+        assignee_notify(ticket=ticket, message=message)
+
+
+def resolved_notify(*, ticket: Ticket) -> Message | None:
+    """Tell the customer the ticket is resolved and how to reopen it."""
+    to = outbound.customer_addresses(ticket)
+    if not to:
+        return None  # a phone-only contact: the agent told them on the phone
+    support = SupportSettings.load()
+    language = ticket.contact.language if ticket.contact else settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = render_to_string(
+            "mail/resolved.txt",
+            {
+                "ticket": ticket,
+                "support": support,
+                "link": outbound.portal_link(ticket),
+            },
+        )
+    return outbound.queue_email(ticket=ticket, to=to, text=text, automatic=True)
+
+
+def assignee_notify(*, ticket: Ticket, message: Message) -> Message | None:
+    """Tell the assigned agent that the customer wrote; nobody when unassigned."""
+    agent = ticket.assignee
+    address = agent.user.email if agent is not None else ""
+    if not address:
+        return None
+    support = SupportSettings.load()
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_to_string(
+            "mail/agent_notice.txt",
+            {
+                "ticket": ticket,
+                "message": message,
+                "excerpt": message.text[:2000],
+                "link": settings.SPORTELLO_SITE_URL.rstrip("/")
+                + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+            },
+        )
+        subject = outbound.subject_for(
+            ticket, f"{translation.gettext('New message from the customer')}: {ticket.subject}"
+        )
+    notice = tickets.message_add(
+        ticket=ticket,
+        kind=MessageKind.SYSTEM,
+        direction=Direction.INTERNAL,
+        text=text,
+        sender=outbound.support_address(support),
+        recipients=[address],
+        subject=subject,
+        message_id=outbound.new_message_id(support),
+        automatic=True,
+        delivery_status=DeliveryStatus.PENDING,
+        reprice=False,
+    )
+    from .tasks import message_send
+
+    transaction.on_commit(lambda: message_send(notice.pk))
+    return notice

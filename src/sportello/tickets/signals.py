@@ -1,0 +1,12 @@
+"""What ticket services announce to apps that tickets must not know about (STYLE 1.3:
+signals only for "things that should not know about each other"). Receivers run inside
+the service's transaction; anything they send waits for the commit (on_commit)."""
+
+from django.dispatch import Signal
+
+# A message was added to a ticket. Arguments: ticket, message, notify (False for
+# imports and demo data, which must not write to anybody).
+message_added = Signal()
+
+# A ticket changed status. Arguments: ticket, old, new, actor, notify.
+status_changed = Signal()
