@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import time
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# SupportSettings.load() is read several times per received message and per page: each
+# process keeps it this many seconds. A save clears this process's copy at once (apps.py);
+# other processes see an edit within the interval.
+SUPPORT_CACHE_SECONDS = 5
+_support_cache: dict = {"obj": None, "at": 0.0}
+
+
+def support_cache_clear(**_kwargs) -> None:
+    _support_cache.update(obj=None, at=0.0)
+
 
 # The policy's hours: Monday to Friday 9:00-13:00 and 14:30-19:00 (assistenza.txt).
 DEFAULT_WINDOWS = {str(day): [["09:00", "13:00"], ["14:30", "19:00"]] for day in range(5)}
@@ -98,7 +112,12 @@ class SupportSettings(models.Model):
 
     @classmethod
     def load(cls) -> SupportSettings:
+        """The one row of settings (created with the defaults on first use), cached."""
+        cached = _support_cache["obj"]
+        if cached is not None and time.monotonic() - _support_cache["at"] < SUPPORT_CACHE_SECONDS:
+            return copy.copy(cached)  # a copy: callers may change and save theirs
         obj, _created = cls.objects.get_or_create(pk=1)
+        _support_cache.update(obj=copy.copy(obj), at=time.monotonic())
         return obj
 
     @property

@@ -26,5 +26,7 @@ if pytest is not None:
 
         if apps.ready:  # pure-Python test runs (-p no:django) never load the app
             from sportello.billing.services import tariff_cache_clear
+            from sportello.core.models import support_cache_clear
 
             tariff_cache_clear()
+            support_cache_clear()

@@ -238,7 +238,7 @@ def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, M
             and (timezone.now() - ticket.closed_at > timedelta(days=support.reopen_window_days))
         ):
             new = _open(parsed, row, contact, support, linked_to=ticket)
-            return State.CREATED, new, new.messages.first()
+            return State.CREATED, new, new.first_message
         message = _append(ticket, parsed, contact=contact)
         if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING):
             tickets.ticket_change_status(
@@ -249,7 +249,7 @@ def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, M
         return State.APPENDED, ticket, message
 
     new = _open(parsed, row, contact, support)
-    return State.CREATED, new, new.messages.first()
+    return State.CREATED, new, new.first_message
 
 
 def _thread(parsed: ParsedMessage) -> Ticket | None:
@@ -330,15 +330,13 @@ def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
         sender=parsed.from_address,
         recipients=parsed.to,
         message_id=parsed.message_id or "",
+        cc=parsed.cc,
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
         linked_to=linked_to,
     )
-    message = ticket.messages.first()
+    message = ticket.first_message
     if message is not None:
-        Message.objects.filter(pk=message.pk).update(
-            cc=parsed.cc,
-            in_reply_to=" ".join(parsed.in_reply_to),
-            references=" ".join(parsed.references),
-        )
         _store_attachments(ticket, message, parsed)
     if _out_of_scope(parsed, support):
         outbound.out_of_scope_answer(

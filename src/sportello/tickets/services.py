@@ -122,6 +122,9 @@ def ticket_open(
     sender: str = "",
     recipients: Iterable[str] = (),
     message_id: str = "",
+    cc: Iterable[str] = (),
+    in_reply_to: str = "",
+    references: str = "",
     priority: str = "normal",
     category: str = "",
     official_channels_possible: bool | None = None,
@@ -134,7 +137,8 @@ def ticket_open(
 
     The first message's kind follows the channel (e-mail, portal, otherwise a phone
     note) unless ``message_kind`` says otherwise. An empty ``text`` opens the
-    ticket without a message (an agent logging a call fills it in later).
+    ticket without a message (an agent logging a call fills it in later). The ticket
+    comes back with ``first_message`` set (None without one), saving callers a query.
     """
     subject = (subject or "").strip()
     if not subject:
@@ -185,6 +189,7 @@ def ticket_open(
             now,
         )
         written = 0
+        first = None
         if text or html:
             kind = message_kind or {
                 Channel.EMAIL: MessageKind.EMAIL,
@@ -206,11 +211,15 @@ def ticket_open(
                 recipients=recipients,
                 subject=subject,
                 message_id=message_id,
+                cc=cc,
+                in_reply_to=in_reply_to,
+                references=references,
                 created_at=now,
                 reprice=False,
             )
             written = int(first.counts_as_written)
         _reprice(ticket, opened_with_written=written)
+    ticket.first_message = first
     return ticket
 
 
