@@ -7,21 +7,20 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from sportello.core.testenv import shared_dir
 from sportello.mail.models import RawMessage
 from sportello.mail.parse import is_mbox, iter_mbox
 from sportello.mail.services import ingest_raw, raw_process
+from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import DeliveryStatus, Message, Status, Ticket
 from sportello.tickets.services import Actor, message_add, ticket_change_status
 from sportello.tickets.tests.factories import cast
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "mail-corpus"
+CORPUS = shared_dir() / "mail-corpus"
 
 
 @pytest.fixture(autouse=True)
@@ -29,22 +28,7 @@ def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def mail(
-    subject="Stampante guasta",
-    body="La stampante non stampa.",
-    sender="alice@alice.example.it",
-    to="assistenza@init-s.it",
-    **headers,
-) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="alice.example.it")
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
+mail = customer_mail
 
 
 def corpus_messages():

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 
 import pytest
 from django.utils import timezone
@@ -24,6 +24,7 @@ from sportello.core.models import SupportSettings
 from sportello.mail import outbound
 from sportello.mail.services import ingest_raw
 from sportello.mail.tasks import SEND_RETRIES
+from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import Channel, DeliveryStatus, Direction, Message, Status, Ticket
 from sportello.tickets.services import Actor
 from sportello.tickets.tests.factories import (
@@ -82,16 +83,9 @@ def mail(
     to="assistenza@init-s.it",
     **headers,
 ) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 12 Jan 2026 10:00:00 +0100"
-    msg["Message-ID"] = make_msgid(domain="alice.example.it")
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
+    return customer_mail(
+        subject, body, sender, to, Date="Mon, 12 Jan 2026 10:00:00 +0100", **headers
+    )
 
 
 def ticket_of(result) -> Ticket:

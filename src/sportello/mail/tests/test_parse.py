@@ -1,7 +1,8 @@
 """Tests for sportello.mail.parse: real mails from shared/mail-corpus, replayed as bytes.
 
 Run without Django: ``.venv/bin/pytest -p no:django src/sportello/mail``.
-The corpus is found at ``<repo root>/../shared`` (override: SPORTELLO_SHARED_DIR).
+The corpus is found at ``<repo root>/../shared`` (override: SPORTELLO_SHARED_DIR);
+without it the run fails (core/testenv.py: shared_dir).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sportello
+from sportello.core.testenv import shared_dir
 from sportello.mail.parse import (
     ParsedMessage,
     decode_encoded_words,
@@ -35,21 +38,8 @@ from sportello.mail.parse import (
 )
 from sportello.mail.quotes import split_reply
 
-
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    raise RuntimeError("no pyproject.toml above this test file")
-
-
-SHARED = Path(os.environ.get("SPORTELLO_SHARED_DIR") or _repo_root().parent / "shared")
-CORPUS = SHARED / "mail-corpus"
-MANIFEST = json.loads((CORPUS / "manifest.json").read_text()) if CORPUS.is_dir() else []
-
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason=f"mail corpus not found at {CORPUS}; set SPORTELLO_SHARED_DIR"
-)
+CORPUS = shared_dir() / "mail-corpus"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
 
 # The manifest's "kind" is a header heuristic (see SOURCES.md). Where it is wrong
 # for a file, the parser is right, and the file is listed here with the reason.
@@ -113,7 +103,6 @@ def _assert_clean(parsed: ParsedMessage) -> None:
 # --------------------------------------------------------------------------- corpus
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: e["file"])
 def test_it_parses_every_corpus_file(entry):
     raw = corpus_bytes(entry["file"])
@@ -126,7 +115,6 @@ def test_it_parses_every_corpus_file(entry):
         _assert_clean(parse_message(raw))
 
 
-@needs_corpus
 @pytest.mark.parametrize(
     "entry", [e for e in MANIFEST if e["kind"] in EXPECTED_KIND], ids=lambda e: e["file"]
 )
@@ -135,7 +123,6 @@ def test_it_classifies_corpus_mail_like_the_manifest(entry):
     assert corpus(entry["file"]).auto_kind == expected
 
 
-@needs_corpus
 def test_it_splits_the_corpus_mboxes_into_bounces():
     messages = split_mbox(corpus_bytes("sisimai/mailbox/mbox-0.mbox"))
     assert len(messages) == 37
@@ -150,7 +137,6 @@ def test_it_splits_the_corpus_mboxes_into_bounces():
     assert parse_message(single).auto_kind == "bounce"
 
 
-@needs_corpus
 @pytest.mark.parametrize(
     "entry", [e for e in MANIFEST if e["file"].endswith(".eml")], ids=lambda e: e["file"]
 )
@@ -179,7 +165,6 @@ def _leaves_outside_forwarded_messages(part):
         yield part
 
 
-@needs_corpus
 def test_it_keeps_an_attached_pdf_as_a_pdf():
     parsed = corpus("flanker/attached-pdf.eml")
     (pdf,) = parsed.attachments
@@ -189,7 +174,6 @@ def test_it_keeps_an_attached_pdf_as_a_pdf():
     assert parsed.text == "Test - body content"
 
 
-@needs_corpus
 def test_it_decodes_subjects_and_bodies_a_user_would_read():
     parsed = corpus("django-helpdesk/all-special-chars.eml")
     assert parsed.subject == "Testovácí email"
@@ -218,7 +202,6 @@ def test_it_decodes_subjects_and_bodies_a_user_would_read():
     assert corpus("flanker/mailformed-headers.eml").from_name == "Юникод запрещен\ufffd"
 
 
-@needs_corpus
 def test_it_keeps_an_attachment_of_a_mail_without_body():
     parsed = corpus("django-helpdesk/blank-body-with-attachment.eml")
     assert parsed.subject.startswith("Attachment without body - and a loooo")
@@ -229,7 +212,6 @@ def test_it_keeps_an_attachment_of_a_mail_without_body():
     assert attachment.payload == b"You shouldn't see this.\n"
 
 
-@needs_corpus
 def test_it_keeps_an_inline_forward_as_text_and_folds_it_on_request():
     parsed = corpus("django-helpdesk/forwarded-message.eml")
     assert parsed.message_id == "0d3a17d5-7136-75c0-c8ba-a7698c57ac42@gmail.com"
@@ -240,7 +222,6 @@ def test_it_keeps_an_inline_forward_as_text_and_folds_it_on_request():
     assert history.startswith("-----Original Message-----")
 
 
-@needs_corpus
 def test_it_keeps_forwarded_messages_as_eml_files():
     parsed = corpus("cpython/msg_46.eml")  # GroupWise "forward as attachment"
     (forwarded,) = parsed.attachments
@@ -255,7 +236,6 @@ def test_it_keeps_forwarded_messages_as_eml_files():
     assert parse_message(enclosed.payload).text  # the .eml opens as a mail again
 
 
-@needs_corpus
 def test_it_decodes_rfc2047_and_rfc2231_attachment_names():
     # RFC 2047 encoded words inside a quoted parameter (Outlook, Gmail).
     (attachment,) = corpus("mail-parser/mail_test_11.eml").attachments
@@ -278,7 +258,6 @@ def test_it_decodes_rfc2047_and_rfc2231_attachment_names():
     assert attachment.payload == b"%PDF-"
 
 
-@needs_corpus
 def test_it_marks_images_referenced_by_cid_as_inline():
     parsed = corpus("mail-parser/mail_test_2.eml")
     inline = [a for a in parsed.attachments if a.inline]
@@ -290,7 +269,6 @@ def test_it_marks_images_referenced_by_cid_as_inline():
     assert pdf.filename == "Bollettino.pdf" and pdf.payload.startswith(b"%PDF")
 
 
-@needs_corpus
 def test_it_reads_bounce_reports():
     parsed = corpus("flanker/bounce/zed.eml")
     assert parsed.auto_kind == "bounce"
@@ -317,21 +295,18 @@ def test_it_reads_bounce_reports():
     assert "too many hops" in parsed.text.lower()
 
 
-@needs_corpus
 def test_it_reads_auto_replies():
     parsed = corpus("sisimai/bsd/rfc3834-01.eml")
     assert parsed.auto_kind == "auto-reply"
     assert parsed.auto_submitted == "auto-replied"
 
 
-@needs_corpus
 def test_it_reads_mailing_list_ids():
     parsed = corpus("mail-parser/mail_test_13.eml")
     assert parsed.auto_kind == "mailing-list"
     assert parsed.list_id == "3f21937f0f636c8cec1db30bf.140953.list-id.mcsv.net"
 
 
-@needs_corpus
 @pytest.mark.parametrize("linesep", [b"\r\n", b"\r"], ids=["crlf", "cr-only"])
 def test_it_reads_crlf_and_cr_only_mail_like_lf(linesep):
     lf = corpus_bytes("talon/gmail.eml").replace(b"\r\n", b"\n")
@@ -343,7 +318,6 @@ def test_it_reads_crlf_and_cr_only_mail_like_lf(linesep):
     assert parsed.html == expected.html
 
 
-@needs_corpus
 def test_sisimai_dos_and_mac_copies_parse_like_the_bsd_ones():
     for name in ("lhost-postfix-01.eml", "rhost-aol-01.eml", "lhost-gmail-01.eml"):
         bsd = corpus(f"sisimai/bsd/{name}")
@@ -818,7 +792,7 @@ def test_the_parser_does_not_import_django():
     code = (
         "import sys, sportello.mail.parse, sportello.mail.quotes; sys.exit('django' in sys.modules)"
     )
-    env = {**os.environ, "PYTHONPATH": str(_repo_root() / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(sportello.__file__).resolve().parents[1])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
     assert result.returncode == 0, result.stderr.decode()

@@ -15,7 +15,6 @@ import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -24,6 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from imap_tools import MailMessage
 
+from sportello.core.testenv import shared_dir
 from sportello.mail import poller, services
 from sportello.mail.models import Mailbox, RawMessage
 from sportello.mail.poller import (
@@ -37,7 +37,7 @@ from sportello.mail.tests.dovecot import Dovecot, wire_bytes
 from sportello.tickets.models import Message, Ticket
 from sportello.tickets.tests.factories import cast
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "mail-corpus"
+CORPUS = shared_dir() / "mail-corpus"
 CORPUS_FILES = [
     "talon/gmail.eml",
     "talon/outlook.eml",

@@ -6,30 +6,17 @@ Run without Django: ``.venv/bin/pytest -p no:django src/sportello/mail``.
 from __future__ import annotations
 
 import email
-import os
 from email import policy
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sportello.core.testenv import shared_dir
 from sportello.mail.parse import html_to_text, parse_message
 from sportello.mail.quotes import is_forward_subject, split_reply
 
-
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    raise RuntimeError("no pyproject.toml above this test file")
-
-
-SHARED = Path(os.environ.get("SPORTELLO_SHARED_DIR") or _repo_root().parent / "shared")
-TALON = SHARED / "mail-corpus" / "talon"
-needs_talon = pytest.mark.skipif(
-    not TALON.is_dir(), reason=f"talon fixtures not found at {TALON}; set SPORTELLO_SHARED_DIR"
-)
+TALON = shared_dir() / "mail-corpus" / "talon"
 
 # talon's standard replies: (file, where the folded history starts).
 TALON_REPLIES = [
@@ -48,7 +35,6 @@ TALON_REPLIES = [
 ]
 
 
-@needs_talon
 @pytest.mark.parametrize(("name", "history_start"), TALON_REPLIES, ids=lambda v: str(v)[:20])
 def test_it_splits_talon_replies(name, history_start):
     parsed = parse_message((TALON / name).read_bytes())
@@ -57,7 +43,6 @@ def test_it_splits_talon_replies(name, history_start):
     assert history.startswith(history_start)
 
 
-@needs_talon
 def test_it_splits_a_yahoo_reply_that_shares_a_block_with_the_quote():
     parsed = parse_message((TALON / "reply-quotations-share-block.eml").read_bytes())
     new, history = split_reply(parsed.text)
@@ -67,7 +52,6 @@ def test_it_splits_a_yahoo_reply_that_shares_a_block_with_the_quote():
     assert "New Booking Inquiry" in history
 
 
-@needs_talon
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

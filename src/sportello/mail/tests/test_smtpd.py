@@ -17,9 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -29,12 +26,14 @@ from django.db import DatabaseError
 
 from sportello.core.management.commands.serve import Command as ServeCommand
 from sportello.core.models import SupportSettings
+from sportello.core.testenv import shared_dir
 from sportello.mail import services, smtpd, tasks
 from sportello.mail.models import RawMessage
+from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import Ticket
 from sportello.tickets.tests.factories import cast
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "mail-corpus"
+CORPUS = shared_dir() / "mail-corpus"
 
 
 class Loopback(Controller):
@@ -88,19 +87,8 @@ def small_receiver():
     server.stop()
 
 
-def mail(
-    subject="Stampante guasta",
-    body="La stampante non stampa.",
-    sender="alice@alice.example.it",
-    to="assistenza@init-s.it",
-) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="alice.example.it")
-    msg.set_content(body)
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+def mail(**kwargs) -> bytes:
+    return customer_mail(crlf=True, **kwargs)
 
 
 class Dialogue:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,10 +24,7 @@ def repo_root() -> Path:
     raise RuntimeError("cannot find the repository root (pyproject.toml) above " + __file__)
 
 
-def shared_dir() -> Path:
-    """``<repo root>/../shared``, or ``$SPORTELLO_SHARED_DIR`` when set."""
-    override = os.environ.get("SPORTELLO_SHARED_DIR")
-    return Path(override) if override else repo_root().parent / "shared"
+from sportello.core.testenv import shared_dir  # noqa: E402,F401 (re-exported)
 
 
 def rome(*args: int) -> datetime:

@@ -11,15 +11,9 @@ from sportello.tariff import cli
 from sportello.tariff.tests.support import shared_dir
 
 SCENARIOS_FILE = shared_dir() / "tariff-scenarios.json"
-pytestmark = pytest.mark.skipif(
-    not SCENARIOS_FILE.is_file(),
-    reason=f"{SCENARIOS_FILE} not found: set SPORTELLO_SHARED_DIR to the shared/ directory",
-)
 
 
 def load_cases() -> list[dict]:
-    if not SCENARIOS_FILE.is_file():
-        return []
     return json.loads(SCENARIOS_FILE.read_text(encoding="utf-8"))
 
 
