@@ -279,6 +279,7 @@ ACCOUNT_RATE_LIMITS = {
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:tickets"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_TOLERANCE = 1  # one 30 s step either side: phones with a drifting clock
 MFA_TOTP_ISSUER = os.environ.get("SPORTELLO_MFA_ISSUER", "Sportello")
 # Rate limits and allauth's state live in the cache: shared by the web workers through
 # Redis when there is one, else through files in the data directory (one machine).

@@ -204,3 +204,34 @@ def test_account_link_organisation_never_matches_free_mail(people):
     )
     match = services.account_link_organisation(tax_id="", email="x@gmail.com")
     assert match.organisation is None and match.needs_review
+
+
+def test_a_customer_turns_on_totp_and_then_needs_the_code_to_sign_in(client, people):
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    def code_now(secret: str) -> str:
+        return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+    credentials = {"login": "alice@alice.example.it", "password": PASSWORD}
+    assert client.post("/account/login/", credentials).status_code == 302
+    # Changing the second factor asks for the password again (allauth's reauthentication).
+    asked = client.get("/account/2fa/totp/activate/")
+    assert asked["Location"].startswith("/account/reauthenticate/")
+    client.post(asked["Location"], {"password": PASSWORD})
+    page = client.get("/account/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    wrong = client.post("/account/2fa/totp/activate/", {"code": "000000"})
+    assert wrong.status_code == 200 and wrong.context["form"].errors  # the code is checked
+    done = client.post("/account/2fa/totp/activate/", {"code": code_now(secret)})
+    assert done.status_code == 302
+
+    client.post("/account/logout/")
+    step = client.post("/account/login/", credentials)
+    assert step.status_code == 302 and step["Location"].startswith("/account/2fa/authenticate")
+    assert client.get("/portale/").status_code == 302  # the password alone does not open it
+    signed_in = client.post("/account/2fa/authenticate/", {"code": code_now(secret)})
+    assert signed_in.status_code == 302
+    assert client.get("/portale/").status_code == 200
