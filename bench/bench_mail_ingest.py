@@ -4,7 +4,8 @@ Each copy gets its own Message-ID, so none is a duplicate. Measures, on fresh da
 on the PostgreSQL server of DATABASE_URL (or fresh SQLite files when it is unset):
 
 - the stdlib parser alone over the same messages (the ceiling),
-- `sportello mail ingest` over a folder of .eml files (one process, as an import),
+- `sportello mail ingest` over a folder of .eml files, with one process and with
+  `--jobs 2` (conversations kept whole and in order, see mail/importer.py),
 - the SMTP receiver: 4 parallel SMTP sessions to `sportello smtpd`, with
   `sportello run_huey` filing; messages accepted per second and filed per second.
 
@@ -76,6 +77,14 @@ def main() -> None:
         )
     )
 
+    for jobs in (1, 2):
+        env = files_ingest(messages, vendor, jobs)
+    smtp_receiver(messages, env, vendor)
+
+
+def files_ingest(messages: list[bytes], vendor: str, jobs: int) -> dict:
+    """`sportello mail ingest --jobs N` over a folder of .eml files, on a fresh database;
+    returns the environment used (the SMTP run takes its settings)."""
     data = tempfile.mkdtemp(prefix="sportello-bench-mail-")
     env = {**os.environ}
     if vendor == "postgresql":
@@ -94,7 +103,7 @@ def main() -> None:
         (folder / f"{i:06d}.eml").write_bytes(raw)
     start = time.perf_counter()
     result = subprocess.run(
-        [*sportello, "mail", "ingest", "--no-progress", str(folder)],
+        [*sportello, "mail", "ingest", "--no-progress", "--jobs", str(jobs), str(folder)],
         env=env,
         capture_output=True,
         text=True,
@@ -110,6 +119,7 @@ def main() -> None:
             {
                 "bench": "mail_ingest_files",
                 "database": vendor,
+                "jobs": jobs,
                 "messages": len(lines),
                 "seconds": round(ingest_s, 1),
                 "messages_per_second": round(len(lines) / ingest_s, 1),
@@ -118,8 +128,7 @@ def main() -> None:
             }
         )
     )
-
-    smtp_receiver(messages, env, vendor)
+    return env
 
 
 def smtp_receiver(messages: list[bytes], env: dict, vendor: str, senders: int = 4) -> None:

@@ -1,7 +1,8 @@
 """``sportello mail``: e-mail intake from the command line.
 
-``sportello mail ingest [FILE ...]`` files messages given as .eml files, mbox files or
-Maildir folders, or one message on standard input (the MTA pipe: Postfix
+``sportello mail ingest [FILE ...] [--jobs N]`` files messages given as .eml files, mbox
+files or Maildir folders (with N processes for large imports, see importer.py), or one
+message on standard input (the MTA pipe: Postfix
 ``mailbox_command`` / ``pipe`` transport, Exim ``pipe``). It prints one line per message:
 ``TICKET-NUMBER created|appended|duplicate|quarantined`` or ``- ignored``.
 
@@ -64,6 +65,13 @@ class Command(BaseCommand):
         )
         ingest.add_argument("--sender", default="", help="Envelope sender (${sender}).")
         ingest.add_argument("--no-progress", action="store_true")
+        ingest.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Worker processes for large imports (each conversation stays in order "
+            "in one of them); default 1.",
+        )
 
     def handle(self, *args, **options):
         if options["action"] == "ingest":
@@ -83,6 +91,10 @@ class Command(BaseCommand):
             source = options["source"] or "pipe"
             items = iter([("stdin", sys.stdin.buffer.read())])
             total = 1
+        if options["jobs"] < 1:
+            raise CommandError(f"--jobs {options['jobs']}: use 1 or more.", returncode=2)
+        if files and options["jobs"] > 1:
+            return self.ingest_parallel(list(items), source, options)
         progress = tqdm(
             items,
             total=total,
@@ -109,3 +121,38 @@ class Command(BaseCommand):
         if len(files) > 0:
             summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             self.stderr.write(f"Done: {summary or 'no messages'}.")
+
+    def ingest_parallel(self, items, source, options):
+        from sportello.mail.importer import TEMPFAIL, ingest_parallel
+
+        progress = tqdm(
+            total=len(items),
+            unit="msg",
+            file=sys.stderr,
+            disable=options["no_progress"] or not sys.stderr.isatty(),
+        )
+        counts: dict[str, int] = {}
+
+        def report(index: int, state: str, line: str) -> None:
+            progress.update()
+            counts[state] = counts.get(state, 0) + 1
+            if state == TEMPFAIL:
+                self.stderr.write(f"{line}; try again later.")
+            else:
+                self.stdout.write(line)
+
+        ingest_parallel(
+            items,
+            jobs=options["jobs"],
+            options={
+                "source": source,
+                "envelope_from": options["sender"],
+                "envelope_to": options["recipient"],
+            },
+            on_result=report,
+        )
+        progress.close()
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        self.stderr.write(f"Done: {summary or 'no messages'}.")
+        if counts.get(TEMPFAIL):
+            sys.exit(EX_TEMPFAIL)

@@ -1,0 +1,122 @@
+"""Large imports on several cores: `sportello mail ingest --jobs N`.
+
+Messages are filed by N worker processes at once. What must stay in order stays in
+order: the messages of one conversation (linked by Message-ID, In-Reply-To and
+References, followed transitively) go to the same worker, which files them in the order
+of the input, so a reply is never filed before the message it answers. Conversations
+are spread over the workers; the output lines come back in input order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import sys
+from collections.abc import Callable, Sequence
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from django.db import DatabaseError, connections
+
+from .parse import parse_message_ids
+from .services import ingest_raw
+
+TEMPFAIL = "tempfail"
+
+
+def thread_ids(raw: bytes) -> list[str]:
+    """The ids that tie a message to its conversation: its own, its parents'."""
+    try:
+        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        return [
+            *parse_message_ids(str(head.get("Message-ID", ""))),
+            *parse_message_ids(str(head.get("In-Reply-To", ""))),
+            *parse_message_ids(str(head.get("References", ""))),
+        ]
+    except Exception:  # an unreadable header block: the message stands alone
+        return []
+
+
+def conversations(raws: Sequence[bytes]) -> list[list[int]]:
+    """Indexes of ``raws`` grouped by conversation (union-find over shared ids), each
+    group in input order, groups in the order of their first message."""
+    parent = list(range(len(raws)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for index, raw in enumerate(raws):
+        for mid in thread_ids(raw):
+            other = owner.setdefault(mid, index)
+            a, b = root(index), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(raws)):
+        groups.setdefault(root(index), []).append(index)
+    return sorted(groups.values(), key=lambda group: group[0])
+
+
+def share_out(groups: list[list[int]], jobs: int) -> list[list[int]]:
+    """Whole conversations to ``jobs`` workers, the next one to the least loaded."""
+    loads: list[list[int]] = [[] for _ in range(jobs)]
+    for group in sorted(groups, key=len, reverse=True):
+        min(loads, key=len).extend(group)
+    return [sorted(load) for load in loads if load]
+
+
+def _work(indexes, items, options, results) -> None:
+    """One worker process: file its messages in order, report each result."""
+    for index in indexes:
+        label, raw = items[index]
+        try:
+            result = ingest_raw(raw, source_detail=label[:255], **options)
+        except DatabaseError as exc:
+            results.put((index, TEMPFAIL, f"{label}: database unavailable ({exc})"))
+            connections.close_all()
+            sys.exit(75)
+        results.put((index, result.state, result.line()))
+    connections.close_all()
+
+
+def ingest_parallel(
+    items: Sequence[tuple[str, bytes]],
+    *,
+    jobs: int,
+    options: dict,
+    on_result: Callable[[int, str, str], None],
+) -> None:
+    """File ``items`` ((label, raw bytes)) with ``jobs`` processes; call ``on_result(index,
+    state, line)`` in input order. A worker that loses the database stops; the others
+    finish, and the caller sees TEMPFAIL for the messages that were not filed."""
+    plan = share_out(conversations([raw for _label, raw in items]), jobs)
+    context = multiprocessing.get_context("fork")  # the children inherit items, no copy
+    results = context.Queue()
+    connections.close_all()  # never share a database socket with a child
+    workers = [
+        context.Process(target=_work, args=(indexes, items, options, results), daemon=True)
+        for indexes in plan
+    ]
+    for worker in workers:
+        worker.start()
+    done: dict[int, tuple[str, str]] = {}
+    next_index = 0
+    while next_index < len(items):
+        if not any(worker.is_alive() for worker in workers) and results.empty():
+            break  # every worker ended; what is missing was never filed
+        try:
+            index, state, line = results.get(timeout=1)
+        except queue.Empty:  # look at the workers again
+            continue
+        done[index] = (state, line)
+        while next_index in done:
+            on_result(next_index, *done.pop(next_index))
+            next_index += 1
+    for worker in workers:
+        worker.join()
+    for index in range(next_index, len(items)):
+        on_result(index, *done.pop(index, (TEMPFAIL, f"{items[index][0]}: not filed")))

@@ -1,0 +1,65 @@
+"""`mail ingest --jobs N`: several processes, conversations kept whole and in order."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from sportello.mail.importer import conversations, share_out
+from sportello.mail.tests.builders import customer_mail
+from sportello.tickets.models import Direction, Ticket
+from sportello.tickets.tests.factories import cast
+
+
+def with_id(mid: str, **headers) -> bytes:
+    return customer_mail(Message_ID=f"<{mid}>", **headers)
+
+
+def test_conversations_follow_ids_transitively_and_keep_input_order():
+    raws = [
+        with_id("a@x", subject="Stampante"),
+        with_id("b@x", subject="Re: Stampante", In_Reply_To="<a@x>"),
+        with_id("c@x", subject="Altro problema"),
+        # Answers b only, by References: still a's conversation.
+        with_id("d@x", subject="Re: Re: Stampante", References="<b@x>"),
+        with_id("e@x", subject="Re: Altro", References="<zzz@ours> <c@x>"),
+        b"not an e-mail at all",
+    ]
+    assert conversations(raws) == [[0, 1, 3], [2, 4], [5]]
+
+
+def test_share_out_gives_whole_conversations_to_the_least_loaded_worker():
+    plan = share_out([[0, 1, 3], [2, 4], [5], [6]], 2)
+    assert plan == [[0, 1, 3, 6], [2, 4, 5]]  # 4 and 3 messages, no conversation split
+    assert share_out([[0], [1]], 4) == [[0], [1]]  # no idle workers started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_with_two_jobs_threads_replies_and_prints_in_input_order(tmp_path, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cast()
+    messages = [
+        with_id("t1@alice.example.it", subject="Stampante guasta"),
+        with_id("u1@alice.example.it", subject="PC lento", sender="bruno@alice.example.it"),
+        with_id(
+            "t2@alice.example.it", subject="Re: Stampante", In_Reply_To="<t1@alice.example.it>"
+        ),  # noqa: E501
+        with_id("u2@alice.example.it", subject="Rete giù", sender="carla@alice.example.it"),
+        with_id("t3@alice.example.it", subject="Re: Stampante", References="<t2@alice.example.it>"),  # noqa: E501
+    ]
+    for n, raw in enumerate(messages):
+        (tmp_path / f"{n:02d}.eml").write_bytes(raw)
+    out, err = io.StringIO(), io.StringIO()
+    command = ["mail", "ingest", "--jobs", "2", "--no-progress", str(tmp_path)]
+    call_command(*command, stdout=out, stderr=err)
+
+    lines = out.getvalue().split()
+    states = lines[1::2]
+    assert states == ["created", "created", "appended", "created", "appended"]
+    printer = Ticket.objects.get(subject="Stampante guasta")
+    assert lines[0] == lines[4] == lines[8] == printer.number  # in input order
+    assert printer.messages.filter(direction=Direction.INBOUND).count() == 3
+    assert Ticket.objects.count() == 3
+    assert "Done: 2 appended, 3 created." in err.getvalue()
