@@ -115,10 +115,21 @@ class SupportSettings(models.Model):
         """The one row of settings (created with the defaults on first use), cached."""
         cached = _support_cache["obj"]
         if cached is not None and time.monotonic() - _support_cache["at"] < SUPPORT_CACHE_SECONDS:
-            return copy.copy(cached)  # a copy: callers may change and save theirs
+            return copy.deepcopy(cached)  # callers may change theirs (its JSON too) and save
         obj, _created = cls.objects.get_or_create(pk=1)
-        _support_cache.update(obj=copy.copy(obj), at=time.monotonic())
+        _support_cache.update(obj=copy.deepcopy(obj), at=time.monotonic())
         return obj
+
+    @property
+    def support_phone_display(self) -> str:
+        """The phone as people write it: +390744752000 -> +39 0744 752000."""
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(self.support_phone or "", "IT")
+        except phonenumbers.NumberParseException:
+            return self.support_phone
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     @property
     def support_address_list(self) -> list[str]:

@@ -141,3 +141,16 @@ def test_serve_answers_then_stops_everything_on_ctrl_c(tmp_path):
     # No gunicorn or huey child is left behind.
     leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
+
+
+@pytest.mark.django_db
+def test_support_settings_are_cached_but_a_save_shows_at_once():
+    from sportello.core.models import SupportSettings
+
+    first = SupportSettings.load()
+    first.support_windows["0"].append(["20:00", "21:00"])  # changed in place, not saved
+    assert ["20:00", "21:00"] not in SupportSettings.load().support_windows["0"]
+    first.company_name = "INIT Servizi S.r.l."
+    first.save()
+    assert SupportSettings.load().company_name == "INIT Servizi S.r.l."
+    assert ["20:00", "21:00"] in SupportSettings.load().support_windows["0"]
