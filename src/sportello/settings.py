@@ -316,3 +316,6 @@ SPORTELLO_LMTP_BIND = os.environ.get("SPORTELLO_LMTP_BIND", "")  # e.g. 127.0.0.
 # of the support addresses, read from the support settings at runtime.
 SPORTELLO_MAIL_DOMAINS = env_list("SPORTELLO_MAIL_DOMAINS")
 SPORTELLO_SMTP_MAX_BYTES = int(os.environ.get("SPORTELLO_SMTP_MAX_BYTES", 35 * 1024 * 1024))
+# STARTTLS for a direct MX: PEM certificate (with chain) and key; empty means plain SMTP.
+SPORTELLO_SMTP_TLS_CERT = os.environ.get("SPORTELLO_SMTP_TLS_CERT", "")
+SPORTELLO_SMTP_TLS_KEY = os.environ.get("SPORTELLO_SMTP_TLS_KEY", "")

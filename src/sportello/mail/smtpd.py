@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,6 +70,26 @@ def mail_domains() -> list[str]:
         if domain and domain not in domains:
             domains.append(domain)
     return domains
+
+
+def tls_context() -> ssl.SSLContext | None:
+    """STARTTLS for senders that ask (a direct MX), from SPORTELLO_SMTP_TLS_CERT and _KEY
+    (PEM files; the certificate file may hold the chain). None when not configured.
+    Raises ValueError naming the setting when a file cannot be used."""
+    cert, key = settings.SPORTELLO_SMTP_TLS_CERT, settings.SPORTELLO_SMTP_TLS_KEY
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise ValueError("Set both SPORTELLO_SMTP_TLS_CERT and SPORTELLO_SMTP_TLS_KEY.")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"SPORTELLO_SMTP_TLS_CERT={cert} / SPORTELLO_SMTP_TLS_KEY={key}: {exc}. "
+            "Give a readable PEM certificate and its private key."
+        ) from exc
+    return context
 
 
 def accepts_recipient(address: str, domains: Iterable[str]) -> bool:

@@ -572,3 +572,48 @@ def test_serve_starts_the_receivers_only_when_configured(settings):
     extra = ServeCommand().extra_processes({})
     assert extra["smtpd"][1:] == ["-m", "sportello", "smtpd", "--bind", "0.0.0.0:25"]
     assert extra["lmtpd"][1:] == ["-m", "sportello", "smtpd", "--bind", "127.0.0.1:2424", "--lmtp"]
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=mx.init-s.it", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_that_asks_gets_starttls_and_its_mail_is_stored(certificate, settings):
+    import ssl
+
+    settings.SPORTELLO_SMTP_TLS_CERT, settings.SPORTELLO_SMTP_TLS_KEY = map(str, certificate)
+    handler = smtpd.Handler()
+    server = Loopback(handler, lambda h: smtpd.make_protocol(h, tls_context=smtpd.tls_context()))
+    server.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            insecure = ssl.create_default_context()
+            insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+            client.starttls(context=insecure)
+            client.ehlo()
+            client.sendmail("alice@alice.example.it", ["assistenza@init-s.it"], mail())
+            assert isinstance(client.sock, ssl.SSLSocket)
+    finally:
+        server.stop()
+    assert RawMessage.objects.count() == 1
+
+
+def test_a_certificate_that_cannot_be_read_is_named(settings, tmp_path):
+    settings.SPORTELLO_SMTP_TLS_CERT = str(tmp_path / "missing.pem")
+    settings.SPORTELLO_SMTP_TLS_KEY = str(tmp_path / "missing.key")
+    with pytest.raises(ValueError, match="SPORTELLO_SMTP_TLS_CERT=.*missing.pem"):
+        smtpd.tls_context()
+    settings.SPORTELLO_SMTP_TLS_KEY = ""
+    with pytest.raises(ValueError, match="Set both"):
+        smtpd.tls_context()

@@ -77,8 +77,13 @@ class Command(BaseCommand):
                 "company domains in the admin (Configurazione).",
                 returncode=2,
             )
+        try:
+            tls = None if lmtp else receiver.tls_context()
+        except ValueError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
         source = RawMessage.Source.LMTP if lmtp else RawMessage.Source.SMTP
         handler = receiver.Handler(source=source)
+        self.tls = tls
         self.shutdown = False
         asyncio.run(self.serve(handler, host, port, lmtp=lmtp, domains=domains))
         return f"Received {handler.received} message(s)."
@@ -96,7 +101,7 @@ class Command(BaseCommand):
         sessions: weakref.WeakSet[receiver.SMTP] = weakref.WeakSet()  # open connections
 
         def protocol():
-            proto = receiver.make_protocol(handler, lmtp=lmtp, loop=loop)
+            proto = receiver.make_protocol(handler, lmtp=lmtp, loop=loop, tls_context=self.tls)
             sessions.add(proto)
             return proto
 
@@ -111,7 +116,8 @@ class Command(BaseCommand):
         bound = server.sockets[0].getsockname()
         self.stdout.write(
             f"Receiving {'LMTP' if lmtp else 'SMTP'} on {bound[0]}:{bound[1]} for "
-            f"{', '.join(domains)} (at most {settings.SPORTELLO_SMTP_MAX_BYTES} bytes); "
+            f"{', '.join(domains)} (at most {settings.SPORTELLO_SMTP_MAX_BYTES} bytes"
+            f"{', STARTTLS offered' if self.tls else ''}); "
             "SIGTERM or Ctrl-C stops."
         )
         self.stdout.flush()
