@@ -272,13 +272,17 @@ def _imap_open(mailbox: Mailbox) -> MailBox | MailBoxStartTls | MailBoxUnencrypt
     except NETWORK_ERRORS as exc:
         with suppress(Exception):
             client.logout()
-        method = "XOAUTH2" if mailbox.oauth2_token else "password"
-        raise IntakeError(
-            f"Login to {where} as {mailbox.username} ({method}) failed: {_fail(exc)}. "
-            "Check the user and the password or token.",
-            code="login",
-        )
+        raise _login_failed(mailbox, where, exc)
     return client
+
+
+def _login_failed(mailbox: Mailbox, where: str, exc: BaseException) -> IntakeError:
+    method = "XOAUTH2" if mailbox.oauth2_token else "password"
+    return IntakeError(
+        f"Login to {where} as {mailbox.username} ({method}) failed: {_fail(exc)}. "
+        "Check the user and the password or token.",
+        code="login",
+    )
 
 
 def _imap_poll(client, mailbox: Mailbox, summary: PollSummary, should_stop: ShouldStop):
@@ -425,12 +429,7 @@ def _pop3_open(mailbox: Mailbox) -> poplib.POP3:
     except NETWORK_ERRORS as exc:
         with suppress(Exception):
             conn.close()
-        method = "XOAUTH2" if mailbox.oauth2_token else "password"
-        raise IntakeError(
-            f"Login to {where} as {mailbox.username} ({method}) failed: {_fail(exc)}. "
-            "Check the user and the password or token.",
-            code="login",
-        )
+        raise _login_failed(mailbox, where, exc)
     return conn
 
 
