@@ -5,7 +5,8 @@ A customer registers, opens the verification link from the captured e-mail, open
 ticket with an attachment, sees the confirmation and receives the acknowledgement; an
 agent answers through the service layer; the customer sees the answer, replies, closes
 and rates. Once on a desktop window and once on a 360 px phone. Every step leaves a
-screenshot in the folder printed at the end of the run.
+screenshot in the folder printed at the end of the run. The public pages are audited in
+the browser for labels, tab order, a visible focus and WCAG colour contrast.
 """
 
 from __future__ import annotations
@@ -269,3 +270,100 @@ def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, 
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, "the page scrolls sideways"
     context.close()
+
+
+# Accessibility, checked in the browser on every public page: what the browser computes
+# (labels, tab order, focus ring, colour contrast per WCAG 2.1), not what the HTML says.
+A11Y_AUDIT = """
+() => {
+  const problems = [];
+  const visible = (el) => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none";
+  };
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden" || !visible(el)) continue;
+    const named = el.labels?.length || el.getAttribute("aria-label") ||
+                  el.getAttribute("aria-labelledby") || el.title;
+    if (!named) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
+  }
+  for (const el of document.querySelectorAll("[tabindex]")) {
+    if (el.tabIndex > 0) problems.push(`positive tabindex: ${el.outerHTML.slice(0, 80)}`);
+  }
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text || !visible(el)) continue;
+    const s = getComputedStyle(el);
+    const l1 = lum(rgb(s.color).slice(0, 3)), l2 = lum(background(el));
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) {
+      const what = el.textContent.trim().slice(0, 40);
+      problems.push(`contrast ${ratio.toFixed(2)} < ${needed}: "${what}"`);
+    }
+  }
+  return problems;
+}
+"""
+
+PUBLIC_PAGES = [
+    "/assistenza/",
+    "/assistenza/contatti/",
+    "/assistenza/init/",
+    "/account/signup/",
+    "/account/login/",
+    "/account/password/reset/",
+    "/cookie/",
+    "/privacy/",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_have_labels_contrast_and_a_visible_focus_order(browser, server, path):
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="it-IT")
+    page = context.new_page()
+    page.goto(server["url"] + path)
+    assert page.evaluate(A11Y_AUDIT) == []
+    # Tab walks the page in reading order, and the focused element shows it.
+    seen = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+                       return [e.tagName, s.outlineStyle !== "none" || s.boxShadow !== "none",
+                               e.getBoundingClientRect().top + window.scrollY]; }"""
+        )
+        assert focus[0] != "BODY", f"Tab left the page after {seen}"
+        assert focus[1], f"{focus[0]} has no visible focus indicator on {path}"
+        seen.append(focus)
+    context.close()
+
+
+@pytest.mark.slow
+def test_the_accessibility_audit_catches_what_it_looks_for(browser):
+    page = browser.new_page()
+    page.set_content(
+        '<p style="color:#999;background:#fff">pale text</p>'
+        '<input name="q"><a href="#" tabindex="3">jump</a>'
+        '<label>Named <input name="ok"></label>'
+    )
+    problems = page.evaluate(A11Y_AUDIT)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("no label") and 'name="q"' in problems[0]
+    assert problems[1].startswith("positive tabindex")
+    assert problems[2].startswith("contrast 2.85 < 4.5")
+    page.close()
