@@ -241,6 +241,7 @@ def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, 
     assert page.get_by_text("provate a spegnerla e riaccenderla").is_visible()
     assert page.get_by_role("link", name="errore.png").is_visible()
     shot("agent-answer")
+    assert page.evaluate(A11Y_AUDIT) == []  # the ticket page, with its forms
 
     # The customer replies with a file, closes and rates.
     page.get_by_label("La vostra risposta").fill("Fatto, ora funziona. Grazie!")
@@ -267,6 +268,7 @@ def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, 
     page.wait_for_url(re.compile(r"status=closed"))
     page.get_by_role("link", name=number).wait_for()
     shot("list-closed")
+    assert page.evaluate(A11Y_AUDIT) == []
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, "the page scrolls sideways"
     context.close()
