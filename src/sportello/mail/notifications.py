@@ -53,17 +53,7 @@ def resolved_notify(*, ticket: Ticket) -> Message | None:
     to = outbound.customer_addresses(ticket)
     if not to:
         return None  # a phone-only contact: the agent told them on the phone
-    support = SupportSettings.load()
-    language = ticket.contact.language if ticket.contact else settings.LANGUAGE_CODE
-    with translation.override(language):
-        text = render_to_string(
-            "mail/resolved.txt",
-            {
-                "ticket": ticket,
-                "support": support,
-                "link": outbound.portal_link(ticket),
-            },
-        )
+    text = outbound.render_for_customer(ticket, "mail/resolved.txt")
     return outbound.queue_email(ticket=ticket, to=to, text=text, automatic=True)
 
 

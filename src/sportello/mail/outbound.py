@@ -9,6 +9,7 @@ never lost when the SMTP server is down, and threading headers are known before 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -119,18 +120,38 @@ def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message 
         log.info("acknowledgement rate-limited", extra={"ticket": ticket.number})
         return None
     support = SupportSettings.load()
+    text = render_for_customer(
+        ticket,
+        "mail/acknowledgement.txt",
+        support=support,
+        hours=support_hours_text(support.support_windows),
+    )
+    return queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+
+
+def render_for_customer(ticket: Ticket, template: str, **context) -> str:
+    """A customer e-mail's text, in the contact's language, with the ticket, the support
+    settings and the portal link in its context."""
+    context.setdefault("support", SupportSettings.load())
     language = ticket.contact.language if ticket.contact else settings.LANGUAGE_CODE
     with translation.override(language):
-        text = render_to_string(
-            "mail/acknowledgement.txt",
-            {
-                "ticket": ticket,
-                "support": support,
-                "link": portal_link(ticket),
-                "hours": support_hours_text(support.support_windows),
-            },
+        return render_to_string(
+            template, {"ticket": ticket, "link": portal_link(ticket), **context}
         )
-    return queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+
+
+def answer_new_ticket(*, ticket: Ticket, to: str, texts: tuple[str, ...]) -> Message | None:
+    """The first answer to a new request, whatever its channel: the out-of-scope answer
+    (and the ticket closed, not billable) when ``texts`` match the configured rule, else
+    the acknowledgement."""
+    support = SupportSettings.load()
+    if support.out_of_scope_pattern:
+        pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
+        if any(pattern.search(text[:5000]) for text in texts if text):
+            return out_of_scope_answer(ticket=ticket, to=to, text=support.out_of_scope_reply)
+    if not to:
+        return None
+    return acknowledgement(ticket=ticket, to=to, limit_per_hour=support.ack_limit_per_hour)
 
 
 def portal_link(ticket: Ticket) -> str:

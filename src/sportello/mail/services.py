@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.parser import BytesHeaderParser
@@ -338,22 +337,10 @@ def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
     message = ticket.first_message
     if message is not None:
         _store_attachments(ticket, message, parsed)
-    if _out_of_scope(parsed, support):
-        outbound.out_of_scope_answer(
-            ticket=ticket, to=parsed.from_address, text=support.out_of_scope_reply
-        )
-    elif parsed.from_address:
-        outbound.acknowledgement(
-            ticket=ticket, to=parsed.from_address, limit_per_hour=support.ack_limit_per_hour
-        )
+    outbound.answer_new_ticket(
+        ticket=ticket, to=parsed.from_address, texts=(parsed.subject, parsed.text)
+    )
     return ticket
-
-
-def _out_of_scope(parsed: ParsedMessage, support: SupportSettings) -> bool:
-    if not support.out_of_scope_pattern:
-        return False
-    pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
-    return bool(pattern.search(parsed.subject) or pattern.search(parsed.text[:5000]))
 
 
 def _append(ticket: Ticket, parsed: ParsedMessage, *, contact=None, automatic=False) -> Message:

@@ -319,13 +319,6 @@ def _actor(user) -> tickets.Actor:
     return tickets.Actor(user=user, label=user.email or user.get_username())
 
 
-def _out_of_scope(support: SupportSettings, *texts: str) -> bool:
-    if not support.out_of_scope_pattern:
-        return False
-    pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
-    return any(pattern.search(t[:5000]) for t in texts if t)
-
-
 def portal_ticket_open(
     *,
     user,
@@ -346,7 +339,6 @@ def portal_ticket_open(
     uploads_check(uploads)
     if not (description or "").strip():
         raise PortalInputError(_("Describe the problem."), field="description")
-    support = SupportSettings.load()
     actor = _actor(user)
     with transaction.atomic():
         ticket = tickets.ticket_open(
@@ -360,16 +352,8 @@ def portal_ticket_open(
             priority=priority,
             category=category,
         )
-        first = ticket.messages.order_by("pk").first()
-        _attach(ticket, first, uploads, actor)
-        if _out_of_scope(support, subject, description):
-            outbound.out_of_scope_answer(
-                ticket=ticket, to=user.email, text=support.out_of_scope_reply
-            )
-        elif user.email:
-            outbound.acknowledgement(
-                ticket=ticket, to=user.email, limit_per_hour=support.ack_limit_per_hour
-            )
+        _attach(ticket, ticket.first_message, uploads, actor)
+        outbound.answer_new_ticket(ticket=ticket, to=user.email, texts=(subject, description))
     return ticket
 
 
