@@ -107,40 +107,85 @@ def test_check_deploy_reports_nothing_with_the_documented_production_settings(tm
     assert "no issues" in result.stdout
 
 
-def test_serve_answers_then_stops_everything_on_ctrl_c(tmp_path):
+ENQUEUE_PROBE = (
+    "import django, sys; django.setup();"
+    "from sportello.core.tasks import queue_probe; queue_probe(sys.argv[1])"
+)
+
+
+def start_serve(tmp_path, *args, immediate: bool):
     port = free_port()
-    env = {**os.environ, "SPORTELLO_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
+    env = {
+        **os.environ,
+        "SPORTELLO_DATA_DIR": str(tmp_path),
+        "SPORTELLO_HUEY_IMMEDIATE": "1" if immediate else "0",
+        "DJANGO_SETTINGS_MODULE": "sportello.settings",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "SPORTELLO_SMTP_BIND", "SPORTELLO_LMTP_BIND"):
+        env.pop(name, None)
     proc = subprocess.Popen(
-        [*SPORTELLO, "serve", "--bind", f"127.0.0.1:{port}"],
+        [*SPORTELLO, "serve", "--bind", f"127.0.0.1:{port}", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    body = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and body is None and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                body = json.loads(r.read())
+        except OSError:
+            time.sleep(0.3)
+    return proc, port, env, body
+
+
+def stop_serve(proc) -> str:
     try:
-        body = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    body = json.loads(r.read())
-            except OSError:
-                time.sleep(0.3)
-        assert body == {**body, "status": "ok"}
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5) as r:
-            assert r.status == 200
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    return out
+
+
+def test_serve_answers_runs_tasks_then_stops_everything_on_ctrl_c(tmp_path):
+    proc, port, env, body = start_serve(tmp_path, immediate=False)
+    try:
+        assert body == {**(body or {}), "status": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5) as r:
+            assert r.status == 200
+        # A task enqueued by another process runs in the worker serve started.
+        marker = tmp_path / "ran-by"
+        subprocess.run(
+            [sys.executable, "-c", ENQUEUE_PROBE, str(marker)], env=env, check=True, timeout=60
+        )
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the worker started by serve never ran the task"
+    finally:
+        out = stop_serve(proc)
     assert proc.returncode == 0, out
     assert "Stopped." in out
     # No gunicorn or huey child is left behind.
     leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
+
+
+def test_serve_in_immediate_mode_says_it_starts_no_worker(tmp_path):
+    proc, port, env, body = start_serve(tmp_path, "--web-workers", "1", immediate=True)
+    try:
+        assert body == {**(body or {}), "status": "ok"}
+        time.sleep(2)  # a worker refusing immediate mode would have died by now
+    finally:
+        out = stop_serve(proc)
+    assert proc.returncode == 0, out
+    assert "no worker started" in out
+    assert "run_huey" not in out and "ConfigurationError" not in out
 
 
 @pytest.mark.django_db

@@ -90,7 +90,17 @@ class Command(BaseCommand):
                 "10",
             ],
         }
-        if not options["no_worker"]:
+        if options["no_worker"]:
+            pass
+        elif settings.HUEY_IMMEDIATE:
+            # Huey's consumer refuses immediate mode, and there is nothing for it to do:
+            # tasks run inside the web process. Periodic tasks (sweeps, SLA timers) do not.
+            self.stdout.write(
+                "SPORTELLO_HUEY_IMMEDIATE is on: background tasks run inside the web "
+                "process and periodic tasks do not run; no worker started. "
+                "Unset it to start the worker."
+            )
+        else:
             commands["worker"] = [python, "-m", "sportello", "run_huey", "--quiet"]
         commands.update(self.extra_processes(options))
         return {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
