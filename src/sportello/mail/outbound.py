@@ -76,10 +76,13 @@ def queue_email(
     actor: tickets.Actor = tickets.SYSTEM,
     html: str = "",
     cc: list[str] | None = None,
+    thread: tuple[str, str] | None = None,
 ) -> Message:
-    """Record an outbound e-mail on the ticket and send it once the transaction commits."""
+    """Record an outbound e-mail on the ticket and send it once the transaction commits.
+
+    ``thread``: In-Reply-To and References when the caller knows them already."""
     support = SupportSettings.load()
-    in_reply_to, references = thread_headers(ticket)
+    in_reply_to, references = thread if thread is not None else thread_headers(ticket)
     message = tickets.message_add(
         ticket=ticket,
         kind=MessageKind.EMAIL,
@@ -103,7 +106,9 @@ def queue_email(
     return message
 
 
-def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message | None:
+def acknowledgement(
+    *, ticket: Ticket, to: str, limit_per_hour: int, thread: tuple[str, str] | None = None
+) -> Message | None:
     """The immediate answer to a new ticket (SPEC 2), at most N per sender per hour."""
     hour_ago = timezone.now() - timedelta(hours=1)
     recent = Message.objects.filter(
@@ -126,7 +131,7 @@ def acknowledgement(*, ticket: Ticket, to: str, limit_per_hour: int) -> Message 
         support=support,
         hours=support_hours_text(support.support_windows),
     )
-    return queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+    return queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
 
 
 def render_for_customer(ticket: Ticket, template: str, **context) -> str:
@@ -145,22 +150,38 @@ def answer_new_ticket(*, ticket: Ticket, to: str, texts: tuple[str, ...]) -> Mes
     (and the ticket closed, not billable) when ``texts`` match the configured rule, else
     the acknowledgement."""
     support = SupportSettings.load()
+    thread = _opening_thread(ticket)
     if support.out_of_scope_pattern:
         pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
         if any(pattern.search(text[:5000]) for text in texts if text):
-            return out_of_scope_answer(ticket=ticket, to=to, text=support.out_of_scope_reply)
+            return out_of_scope_answer(
+                ticket=ticket, to=to, text=support.out_of_scope_reply, thread=thread
+            )
     if not to:
         return None
-    return acknowledgement(ticket=ticket, to=to, limit_per_hour=support.ack_limit_per_hour)
+    return acknowledgement(
+        ticket=ticket, to=to, limit_per_hour=support.ack_limit_per_hour, thread=thread
+    )
+
+
+def _opening_thread(ticket: Ticket) -> tuple[str, str] | None:
+    """Threading headers for the answer to a ticket just opened, without a query: its
+    first message, in memory, is the only one (None when the caller did not keep it)."""
+    first = getattr(ticket, "first_message", None)
+    if first is None:
+        return None
+    return (first.message_id, first.message_id) if first.message_id else ("", "")
 
 
 def portal_link(ticket: Ticket) -> str:
     return f"{settings.SPORTELLO_SITE_URL.rstrip('/')}/portale/ticket/{ticket.number}/"
 
 
-def out_of_scope_answer(*, ticket: Ticket, to: str, text: str) -> Message:
+def out_of_scope_answer(
+    *, ticket: Ticket, to: str, text: str, thread: tuple[str, str] | None = None
+) -> Message:
     """Answer a request we cannot serve (the state's INIT system), close it, no charge."""
-    message = queue_email(ticket=ticket, to=[to], text=text, automatic=True)
+    message = queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
     tickets.ticket_update(ticket=ticket, billable=False, non_billable_reason="out_of_scope")
     tickets.ticket_change_status(ticket=ticket, status="closed")
     return message

@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -80,8 +81,12 @@ def raw_store(
     source_detail: str = "",
     envelope_from: str = "",
     envelope_to: tuple[str, ...] | list[str] = (),
+    claim: bool = False,
 ) -> tuple[RawMessage, bool]:
-    """Store the bytes exactly as received; return (row, created). Commits on its own."""
+    """Store the bytes exactly as received; return (row, created). Commits on its own.
+
+    ``claim``: the caller files the new row at once, so it is stored as its first filing
+    attempt (``raw_process(row, claimed=True)`` then skips claiming it again)."""
     digest = hashlib.sha256(raw).hexdigest()
     existing = RawMessage.objects.filter(sha256=digest).first()
     if existing is not None:
@@ -101,6 +106,7 @@ def raw_store(
                 envelope_from=envelope_from[:320],
                 envelope_to=list(envelope_to),
                 received_at=timezone.now(),
+                attempts=1 if claim else 0,
                 **headers,
             )
     except IntegrityError:  # the same bytes stored by another process a moment ago
@@ -142,21 +148,27 @@ def ingest_raw(
         source_detail=source_detail,
         envelope_from=envelope_from,
         envelope_to=envelope_to,
+        claim=True,
     )
     if not created and row.state != State.PENDING and row.state != State.QUARANTINED:
         number = row.ticket.number if row.ticket_id else None
         return IngestResult(State.DUPLICATE, number, row.pk)
-    return raw_process(row)
+    return raw_process(row, claimed=created)
 
 
 FILING_ATTEMPTS = 3
 
 
-def raw_process(row: RawMessage) -> IngestResult:
-    """File a stored message. Safe to call again: a filed message is not filed twice."""
-    claimed = RawMessage.objects.filter(
-        pk=row.pk, state__in=(State.PENDING, State.QUARANTINED)
-    ).update(attempts=row.attempts + 1)
+def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
+    """File a stored message. Safe to call again: a filed message is not filed twice.
+
+    ``claimed``: the row was just stored by this caller with its attempt counted."""
+    if not claimed:
+        claimed = bool(
+            RawMessage.objects.filter(
+                pk=row.pk, state__in=(State.PENDING, State.QUARANTINED)
+            ).update(attempts=row.attempts + 1)
+        )
     if not claimed:
         row.refresh_from_db()
         return IngestResult(State.DUPLICATE, row.ticket.number if row.ticket_id else None, row.pk)
@@ -209,19 +221,27 @@ def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
 
 def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, Message | None]:
     support = SupportSettings.load()
-    if parsed.message_id:
-        twin = (
-            Message.objects.filter(message_id=parsed.message_id, direction=Direction.INBOUND)
-            .select_related("ticket")
-            .first()
-        )
-        if twin is not None:  # the same mail by another path (IMAP and SMTP, say)
-            return State.DUPLICATE, twin.ticket, twin
+    # One query answers both "filed already?" and "which ticket does it answer?".
+    thread_ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    known = _known_messages([parsed.message_id or "", *thread_ids])
+    twin = next(
+        (
+            k
+            for k in known
+            if parsed.message_id
+            and k.message_id == parsed.message_id
+            and k.direction == Direction.INBOUND
+        ),
+        None,
+    )
+    if twin is not None:  # the same mail by another path (IMAP and SMTP, say)
+        message = Message.objects.select_related("ticket").get(pk=twin.pk)
+        return State.DUPLICATE, message.ticket, message
 
     if parsed.auto_kind == "bounce":
         return _file_bounce(parsed, row)
 
-    ticket = _thread(parsed)
+    ticket = _thread(parsed, known)
     if parsed.auto_kind is not None:
         # RFC 3834: automatic mail never opens tickets and never gets an answer.
         if ticket is None:
@@ -251,19 +271,32 @@ def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, M
     return State.CREATED, new, new.first_message
 
 
-def _thread(parsed: ParsedMessage) -> Ticket | None:
+class _Known(NamedTuple):
+    pk: int
+    ticket_id: int
+    message_id: str
+    direction: str
+    created_at: datetime
+
+
+def _known_messages(ids: list[str]) -> list[_Known]:
+    """Stored messages (inbound or outbound) with any of these Message-IDs."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return []
+    rows = Message.objects.filter(message_id__in=wanted).values_list(
+        "pk", "ticket_id", "message_id", "direction", "created_at"
+    )
+    return [_Known(*r) for r in rows]
+
+
+def _thread(parsed: ParsedMessage, known: list[_Known]) -> Ticket | None:
     """The ticket a message answers: by In-Reply-To/References, then by the subject tag."""
-    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    if ids:
-        match = (
-            Message.objects.filter(message_id__in=ids)
-            .exclude(message_id="")
-            .select_related("ticket")
-            .order_by("-created_at")
-            .first()
-        )
-        if match is not None:
-            return match.ticket
+    referenced = {*parsed.in_reply_to, *parsed.references}
+    answered = [k for k in known if k.message_id in referenced]
+    if answered:
+        latest = max(answered, key=lambda k: (k.created_at, k.pk))
+        return Ticket.objects.get(pk=latest.ticket_id)
     number = ticket_tag_in(parsed.subject, settings.SPORTELLO_TICKET_TAG)
     if number:
         return Ticket.objects.filter(number=number).first()

@@ -311,3 +311,35 @@ def test_a_filing_that_keeps_failing_on_a_unique_row_ends_in_quarantine(monkeypa
     row = RawMessage.objects.get(pk=result.raw_id)
     assert (result.state, row.state) == ("quarantined", "quarantined")
     assert "IntegrityError" in row.error and row.attempts == 1
+
+
+@pytest.mark.django_db
+def test_filing_costs_a_fixed_number_of_queries_whatever_the_desk_holds(
+    django_assert_max_num_queries,
+):
+    """Intake speed is mostly round trips: a new ticket, a reply and ignored list mail
+    each cost a small fixed number of queries, not one more per stored message."""
+    cast()
+    first = ingest_raw(mail(subject="Primo"), source="import")  # warms the settings cache
+    for n in range(30):  # a busy desk: other tickets with their acknowledgements
+        ingest_raw(mail(subject=f"Altro {n}", sender=f"c{n}@alice.example.it"), source="import")
+    opening = Ticket.objects.get(number=first.ticket_number).messages.get(direction="in")
+
+    # A new ticket from a new sender: raw row, one lookup, the contact, number, ticket,
+    # events, message, charges, the acknowledgement (rate limit, message, event), the
+    # final state; 4 of the 24 are savepoints that only the test's own transaction adds.
+    with django_assert_max_num_queries(24):
+        created = ingest_raw(
+            mail(subject="Nuovo", sender="nuovo@alice.example.it"), source="import"
+        )
+    assert created.state == "created"
+    # A reply: raw row, one lookup, its ticket, the contact, message, event, repricing.
+    with django_assert_max_num_queries(19):
+        reply = ingest_raw(
+            mail(subject="Re: Primo", In_Reply_To=f"<{opening.message_id}>"), source="import"
+        )
+    assert (reply.state, reply.ticket_number) == ("appended", first.ticket_number)
+    # List mail that answers nothing: stored, looked up once, marked ignored.
+    with django_assert_max_num_queries(8):
+        ignored = ingest_raw(mail(subject="Newsletter", Precedence="bulk"), source="import")
+    assert ignored.state == "ignored"

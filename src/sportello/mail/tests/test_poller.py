@@ -261,7 +261,7 @@ def test_a_failing_filing_is_reported_and_the_message_waits_on_the_server(
     second = dovecot.append(mail(subject="Due"))
     mailbox = imap_mailbox(dovecot)
 
-    def database_down(row):
+    def database_down(row, **kwargs):
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr(services, "raw_process", database_down)
@@ -505,11 +505,11 @@ def test_pop3_deletes_only_when_asked_and_only_filed_mail(dovecot, people, monke
     mailbox = pop3_mailbox(dovecot, done_folder="DELETE")
     calls = []
 
-    def second_fails(row):
+    def second_fails(row, **kwargs):
         calls.append(row)
         if len(calls) == 2:
             raise RuntimeError("database is locked")
-        return real(row)
+        return real(row, **kwargs)
 
     real = services.raw_process
     monkeypatch.setattr(services, "raw_process", second_fails)
