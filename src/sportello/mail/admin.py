@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -55,8 +56,20 @@ class RawMessageAdmin(admin.ModelAdmin):
         )
 
 
+class MailboxForm(forms.ModelForm):
+    class Meta:
+        model = Mailbox
+        fields = ["password", "oauth2_client_secret"]  # the admin adds its fieldsets' own
+        widgets = {
+            # Kept when the form is saved again, never shown on screen.
+            "password": forms.PasswordInput(render_value=True),
+            "oauth2_client_secret": forms.PasswordInput(render_value=True),
+        }
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
     list_display = [
         "name",
         "protocol",
@@ -69,10 +82,60 @@ class MailboxAdmin(admin.ModelAdmin):
     ]
     list_filter = ["protocol", "active"]
     readonly_fields = [
+        "oauth2_token_expires_at",
         "uidvalidity",
         "last_uid",
         "claimed_until",
         "claimed_by",
         "last_polled_at",
         "last_error",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "active",
+                    ("protocol", "security"),
+                    ("host", "port"),
+                    "username",
+                    "password",
+                    "folder",
+                    "done_folder",
+                    "poll_interval",
+                ]
+            },
+        ),
+        (
+            _("OAuth2 (Microsoft 365, Gmail)"),
+            {
+                "fields": [
+                    "oauth2_token_url",
+                    "oauth2_client_id",
+                    "oauth2_client_secret",
+                    "oauth2_refresh_token",
+                    "oauth2_scope",
+                    "oauth2_token",
+                    "oauth2_token_expires_at",
+                ],
+                "description": _(
+                    "Sign in once with the provider, paste the refresh token here: the "
+                    "access token is then renewed before it expires."
+                ),
+            },
+        ),
+        (
+            _("State"),
+            {
+                "fields": [
+                    "last_polled_at",
+                    "last_error",
+                    "uidvalidity",
+                    "last_uid",
+                    "claimed_by",
+                    "claimed_until",
+                ]
+            },
+        ),
     ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -105,7 +108,45 @@ class Mailbox(models.Model):
     oauth2_token = models.TextField(
         _("OAuth2 access token"),
         blank=True,
-        help_text=_("For Microsoft 365 and Gmail (XOAUTH2); used instead of the password."),
+        help_text=_(
+            "For Microsoft 365 and Gmail (XOAUTH2); used instead of the password. With a "
+            "refresh token it is renewed automatically and may be left empty."
+        ),
+    )
+    oauth2_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    oauth2_token_url = models.URLField(
+        _("OAuth2 token URL"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The provider's token endpoint, e.g. "
+            "https://login.microsoftonline.com/TENANT-ID/oauth2/v2.0/token or "
+            "https://oauth2.googleapis.com/token."
+        ),
+    )
+    oauth2_client_id = models.CharField(_("OAuth2 client ID"), max_length=255, blank=True)
+    oauth2_client_secret = models.CharField(
+        _("OAuth2 client secret"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "For confidential clients (Gmail asks for it); without a refresh token, the "
+            "application's own access to the mailbox (Microsoft 365 client credentials)."
+        ),
+    )
+    oauth2_refresh_token = models.TextField(
+        _("OAuth2 refresh token"),
+        blank=True,
+        help_text=_("Renews the access token before it expires; replaced when rotated."),
+    )
+    oauth2_scope = models.CharField(
+        _("OAuth2 scope"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Asked with every refresh when the provider needs it, e.g. "
+            "https://outlook.office.com/IMAP.AccessAsUser.All offline_access."
+        ),
     )
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     done_folder = models.CharField(
@@ -130,3 +171,45 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.username}@{self.host})"
+
+    @property
+    def oauth2_refreshable(self) -> bool:
+        """A new access token can be asked for: with the refresh token, or with the client
+        secret alone (client credentials)."""
+        return bool(
+            self.oauth2_token_url
+            and self.oauth2_client_id
+            and (self.oauth2_refresh_token or self.oauth2_client_secret)
+        )
+
+    @property
+    def uses_oauth2(self) -> bool:
+        return bool(self.oauth2_token or self.oauth2_refreshable)
+
+    def clean(self) -> None:
+        grant = {
+            "oauth2_token_url": self.oauth2_token_url,
+            "oauth2_client_id": self.oauth2_client_id,
+        }
+        credentials = self.oauth2_refresh_token or self.oauth2_client_secret
+        if any(grant.values()) or credentials or self.oauth2_scope:
+            missing = {
+                name: _("Needed to refresh the OAuth2 access token.")
+                for name, value in grant.items()
+                if not value
+            }
+            if not credentials:
+                missing["oauth2_refresh_token"] = _(
+                    "Give a refresh token, or a client secret for the application's own access."
+                )
+            if missing:
+                raise ValidationError(missing)
+            url = urlsplit(self.oauth2_token_url)
+            if url.scheme != "https" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+                raise ValidationError(
+                    {"oauth2_token_url": _("Use https: tokens and secrets travel in it.")}
+                )
+        if not self.password and not self.uses_oauth2:
+            raise ValidationError(
+                {"password": _("Give a password, or an OAuth2 access or refresh token.")}
+            )

@@ -47,7 +47,7 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import ImapToolsError, MailboxFlagError
 from imap_tools.utils import check_command_status
 
-from . import services
+from . import oauth2, services
 from .errors import IntakeError
 from .models import Mailbox, RawMessage
 
@@ -264,12 +264,13 @@ def _imap_open(mailbox: Mailbox) -> MailBox | MailBoxStartTls | MailBoxUnencrypt
         )
     client.email_message_class = ExactMessage
     try:
-        if mailbox.oauth2_token:
+        if mailbox.uses_oauth2:
             # XOAUTH2 (Microsoft 365, Gmail): the access token is sent, never a password.
-            client.xoauth2(mailbox.username, mailbox.oauth2_token, initial_folder=None)
+            token = oauth2.access_token(mailbox)
+            client.xoauth2(mailbox.username, token, initial_folder=None)
         else:
             client.login(mailbox.username, mailbox.password, initial_folder=None)
-    except NETWORK_ERRORS as exc:
+    except (*NETWORK_ERRORS, IntakeError) as exc:
         with suppress(Exception):
             client.logout()
         raise _login_failed(mailbox, where, exc)
@@ -277,7 +278,10 @@ def _imap_open(mailbox: Mailbox) -> MailBox | MailBoxStartTls | MailBoxUnencrypt
 
 
 def _login_failed(mailbox: Mailbox, where: str, exc: BaseException) -> IntakeError:
-    method = "XOAUTH2" if mailbox.oauth2_token else "password"
+    if isinstance(exc, IntakeError):  # the token could not be refreshed: says why itself
+        return exc
+    method = "XOAUTH2" if mailbox.uses_oauth2 else "password"
+    oauth2.token_forget(mailbox)  # a revoked token: the next poll asks for a new one
     return IntakeError(
         f"Login to {where} as {mailbox.username} ({method}) failed: {_fail(exc)}. "
         "Check the user and the password or token.",
@@ -421,12 +425,12 @@ def _pop3_open(mailbox: Mailbox) -> poplib.POP3:
             code="connect",
         )
     try:
-        if mailbox.oauth2_token:
-            _pop3_xoauth2(conn, mailbox.username, mailbox.oauth2_token)
+        if mailbox.uses_oauth2:
+            _pop3_xoauth2(conn, mailbox.username, oauth2.access_token(mailbox))
         else:
             conn.user(mailbox.username)
             conn.pass_(mailbox.password)
-    except NETWORK_ERRORS as exc:
+    except (*NETWORK_ERRORS, IntakeError) as exc:
         with suppress(Exception):
             conn.close()
         raise _login_failed(mailbox, where, exc)

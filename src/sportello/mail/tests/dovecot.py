@@ -12,7 +12,8 @@ missing the fixture fails and says how to install it: these tests never skip.
 - XOAUTH2 is Dovecot's own ``oauth2`` passdb. It asks a token introspection endpoint
   (RFC 7662) whether a token is valid; that endpoint, a few lines of http.server here
   accepting ``Dovecot.token``, stands in for Microsoft's or Google's identity provider,
-  the one piece that cannot run here.
+  the one piece that cannot run here. The same server has the provider's token endpoint,
+  where the poller refreshes access tokens (``Dovecot.identity``).
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Dovecot:
     cert: Path
     user: str = "test"
     password: str = "test"
+    identity: IdentityProvider | None = None  # its token endpoint and what it was asked
     token: str = "ya29.test-access-token"  # what the identity provider accepts
 
     def imap(self) -> MailBoxUnencrypted:
@@ -193,17 +195,77 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _introspection_server(token: str, user: str) -> ThreadingHTTPServer:
-    """RFC 7662 token introspection: ``token`` is active and belongs to ``user``."""
+class IdentityProvider(ThreadingHTTPServer):
+    """The identity provider's two endpoints, the piece that cannot run here.
 
+    ``/introspect`` (RFC 7662), asked by Dovecot: ``token`` is active and belongs to
+    ``user``. ``/token`` (RFC 6749 6), asked by the poller: a known refresh token of client
+    ``client_id`` buys ``token`` and a rotated refresh token, as Microsoft's does; so does
+    ``client_secret`` alone (client credentials, 4.4).
+    """
+
+    token: str
+    user: str
+    client_id = "sportello-test"
+    client_secret = "app-secret"  # for the client-credentials grant
+    refresh_tokens: set[str]
+    token_requests: list[dict[str, str]]
+
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/token"
+
+
+def _identity_provider(token: str, user: str) -> IdentityProvider:
     class Handler(BaseHTTPRequestHandler):
+        server: IdentityProvider
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode())
-            active = form.get("token") == [token]
-            body = json.dumps({"active": True, "username": user} if active else {"active": False})
-            data = body.encode()
-            self.send_response(200)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if self.path == "/token":
+                self.token(form)
+            else:
+                active = form.get("token") == self.server.token
+                self.answer(
+                    200, {"active": True, "username": user} if active else {"active": False}
+                )
+
+        def token(self, form: dict[str, str]) -> None:
+            provider = self.server
+            provider.token_requests.append(form)
+            if form.get("grant_type") == "client_credentials":  # app-only, no rotation
+                if form.get("client_secret") == provider.client_secret:
+                    self.answer(200, {"access_token": provider.token, "expires_in": 3599})
+                else:
+                    self.answer(401, {"error": "invalid_client"})
+                return
+            known = form.get("refresh_token") in provider.refresh_tokens
+            if (
+                form.get("grant_type") != "refresh_token"
+                or form.get("client_id") != provider.client_id
+                or not known
+            ):
+                self.answer(
+                    400,
+                    {"error": "invalid_grant", "error_description": "AADSTS70000: token revoked"},
+                )
+                return
+            rotated = f"refresh-{len(provider.token_requests) + 1}"
+            provider.refresh_tokens.add(rotated)
+            self.answer(
+                200,
+                {
+                    "access_token": provider.token,
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                    "refresh_token": rotated,
+                },
+            )
+
+        def answer(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -212,7 +274,9 @@ def _introspection_server(token: str, user: str) -> ThreadingHTTPServer:
         def log_message(self, format, *args):  # quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = IdentityProvider(("127.0.0.1", 0), Handler)
+    server.token, server.user = token, user
+    server.refresh_tokens, server.token_requests = {"refresh-1"}, []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -308,7 +372,7 @@ def dovecot_server() -> Iterator[Dovecot]:
     os.chown(root / "mail", users["uid"], users["gid"])
     (root / "passwd").write_text("test:{PLAIN}test\n")
     _make_cert(root)
-    introspection = _introspection_server(Dovecot.token, "test")
+    introspection = _identity_provider(Dovecot.token, "test")
     (root / "oauth2.conf").write_text(OAUTH2.format(port=introspection.server_address[1]))
     server = None
     proc = None
@@ -337,6 +401,7 @@ def dovecot_server() -> Iterator[Dovecot]:
                     pop3s_port=pop3s,
                     root=root,
                     cert=root / "cert.pem",
+                    identity=introspection,
                 )
                 break
             _stop(proc)
@@ -359,8 +424,12 @@ def dovecot_server() -> Iterator[Dovecot]:
 
 @pytest.fixture
 def dovecot(dovecot_server: Dovecot) -> Dovecot:
-    """The session's Dovecot, with user ``test``'s mailbox emptied."""
+    """The session's Dovecot, with user ``test``'s mailbox emptied and the identity
+    provider's memory of refresh tokens and requests reset."""
     dovecot_server.empty()
+    if dovecot_server.identity is not None:
+        dovecot_server.identity.refresh_tokens = {"refresh-1"}
+        dovecot_server.identity.token_requests = []
     return dovecot_server
 
 

@@ -20,7 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from imap_tools import MailMessage
 
 from sportello.core.testenv import shared_dir
@@ -640,3 +640,126 @@ def test_serve_starts_fetchmail_only_when_a_mailbox_is_active(dovecot):
     assert "fetchmail" not in Serve().extra_processes({})
     Mailbox.objects.filter(pk=mailbox.pk).update(active=True)
     assert Serve().extra_processes({})["fetchmail"][-2:] == ["sportello", "fetchmail"]
+
+
+# OAuth2 refresh --------------------------------------------------------------------------
+
+
+def refreshable(dovecot: Dovecot, make=imap_mailbox, **fields) -> Mailbox:
+    values = {
+        "password": "",
+        "oauth2_token_url": dovecot.identity.token_url,
+        "oauth2_client_id": dovecot.identity.client_id,
+        "oauth2_refresh_token": "refresh-1",
+        "oauth2_scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+        **fields,
+    }
+    return make(dovecot, **values)
+
+
+@pytest.mark.parametrize("make", [imap_mailbox, pop3_mailbox], ids=["imap", "pop3"])
+def test_an_expired_oauth2_token_is_refreshed_before_logging_in(dovecot, people, make):
+    dovecot.append(mail())
+    mailbox = refreshable(
+        dovecot,
+        make,
+        oauth2_token="expired",
+        oauth2_token_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    summary = poll_imap(mailbox) if make is imap_mailbox else poll_pop3(mailbox)
+    assert summary.states == {"created": 1}, summary.error
+
+    (asked,) = dovecot.identity.token_requests
+    assert asked["grant_type"] == "refresh_token" and asked["refresh_token"] == "refresh-1"
+    assert asked["scope"].endswith("offline_access") and "client_secret" not in asked
+    mailbox.refresh_from_db()
+    assert mailbox.oauth2_token == dovecot.token
+    assert mailbox.oauth2_refresh_token == "refresh-2"  # rotated, and kept
+    lifetime = mailbox.oauth2_token_expires_at - timezone.now()
+    assert timedelta(minutes=58) < lifetime <= timedelta(seconds=3599)
+
+    # Still valid at the next poll: the provider is not asked again.
+    dovecot.append(mail(subject="Seconda"))
+    summary = poll_imap(mailbox) if make is imap_mailbox else poll_pop3(mailbox)
+    assert summary.states == {"created": 1} and len(dovecot.identity.token_requests) == 1
+
+
+def test_an_empty_token_with_a_refresh_token_is_fetched_on_the_first_poll(dovecot, people):
+    dovecot.append(mail())
+    mailbox = refreshable(dovecot, oauth2_client_secret="s3cret")
+    assert poll_imap(mailbox).states == {"created": 1}
+    assert dovecot.identity.token_requests[0]["client_secret"] == "s3cret"
+
+
+def test_client_credentials_get_a_token_without_a_refresh_token(dovecot, people):
+    dovecot.append(mail())
+    mailbox = refreshable(
+        dovecot, oauth2_refresh_token="", oauth2_client_secret=dovecot.identity.client_secret
+    )
+    assert poll_imap(mailbox).states == {"created": 1}
+    (asked,) = dovecot.identity.token_requests
+    assert asked["grant_type"] == "client_credentials" and "refresh_token" not in asked
+    mailbox.refresh_from_db()
+    assert mailbox.oauth2_token == dovecot.token and mailbox.oauth2_refresh_token == ""
+
+    wrong = refreshable(dovecot, name="wrong", oauth2_refresh_token="", oauth2_client_secret="x")
+    assert "(HTTP 401: invalid_client)" in poll_imap(wrong).error
+
+
+def test_a_refused_refresh_token_says_what_to_do_and_leaves_the_mail_waiting(dovecot, people):
+    uid = dovecot.append(mail())
+    mailbox = refreshable(dovecot, oauth2_refresh_token="revoked-long-ago")
+    summary = poll_imap(mailbox)
+    assert "refused to refresh the access token (HTTP 400: invalid_grant" in summary.error
+    assert "paste a new refresh token in the mailbox settings" in summary.error
+    assert summary.fetched == 0 and seen(dovecot) == {uid: False}
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == summary.error
+
+    unreachable = refreshable(
+        dovecot, name="unreachable", oauth2_token_url="http://127.0.0.1:9/token"
+    )
+    assert "Cannot reach the OAuth2 token endpoint" in poll_imap(unreachable).error
+
+
+def test_a_token_revoked_before_its_expiry_is_replaced_at_the_next_poll(dovecot, people):
+    dovecot.append(mail())
+    mailbox = refreshable(
+        dovecot,
+        oauth2_token="revoked",
+        oauth2_token_expires_at=timezone.now() + timedelta(minutes=50),
+    )
+    first = poll_imap(mailbox)
+    assert "(XOAUTH2) failed" in first.error and not dovecot.identity.token_requests
+    assert poll_imap(mailbox).states == {"created": 1}
+    assert len(dovecot.identity.token_requests) == 1
+
+
+def test_the_mailbox_form_names_what_a_refresh_needs():
+    from django.core.exceptions import ValidationError
+
+    box = Mailbox(
+        name="m365", host="outlook.office365.com", username="a@b.it", oauth2_refresh_token="x"
+    )
+    with pytest.raises(ValidationError) as missing:
+        box.full_clean()
+    assert set(missing.value.message_dict) >= {"oauth2_token_url", "oauth2_client_id"}
+
+    scope_only = Mailbox(name="s", host="h", username="u", oauth2_scope="x", password="p")
+    with pytest.raises(ValidationError) as no_credentials:
+        scope_only.full_clean()
+    assert "oauth2_refresh_token" in no_credentials.value.message_dict
+
+    box.oauth2_client_id = "app"
+    box.oauth2_token_url = "http://login.example.com/token"
+    with pytest.raises(ValidationError) as plain:
+        box.full_clean()
+    with translation.override("en"):  # the messages are lazy: translated when read
+        assert "Use https" in " ".join(plain.value.message_dict["oauth2_token_url"])
+
+    box.oauth2_token_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+    box.full_clean()  # a refresh token alone is enough: no password needed
+
+    with pytest.raises(ValidationError) as nothing:
+        Mailbox(name="x", host="h", username="u").full_clean()
+    assert "password" in nothing.value.message_dict
