@@ -5,6 +5,10 @@ order: the messages of one conversation (linked by Message-ID, In-Reply-To and
 References, followed transitively) go to the same worker, which files them in the order
 of the input, so a reply is never filed before the message it answers. Conversations
 are spread over the workers; the output lines come back in input order.
+
+A reply tied to its ticket only by the subject tag (``[Ticket#2026-000123]``) of a ticket
+that does not exist yet can only answer a ticket this import opens: its conversation is
+filed after all the others, by this process, once that ticket exists.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from collections.abc import Callable, Sequence
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 
-from .parse import parse_message_ids
+from sportello.tickets.models import Ticket
+
+from .parse import decode_encoded_words, parse_message_ids, ticket_tag_in
 from .services import ingest_raw
 
 TEMPFAIL = "tempfail"
@@ -26,15 +33,36 @@ TEMPFAIL = "tempfail"
 
 def thread_ids(raw: bytes) -> list[str]:
     """The ids that tie a message to its conversation: its own, its parents'."""
+    return _links(raw)[0]
+
+
+def _links(raw: bytes) -> tuple[list[str], str | None]:
+    """A message's conversation ids and the ticket number tagged in its subject."""
     try:
         head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        return [
+        ids = [
             *parse_message_ids(str(head.get("Message-ID", ""))),
             *parse_message_ids(str(head.get("In-Reply-To", ""))),
             *parse_message_ids(str(head.get("References", ""))),
         ]
+        subject = decode_encoded_words(str(head.get("Subject", "")))
+        return ids, ticket_tag_in(subject, settings.SPORTELLO_TICKET_TAG)
     except Exception:  # an unreadable header block: the message stands alone
-        return []
+        return [], None
+
+
+def plan_import(raws: Sequence[bytes], jobs: int) -> tuple[list[list[int]], list[int]]:
+    """Indexes for each worker, and those to file afterwards in this process: the
+    conversations with a message tagged for a ticket that does not exist yet."""
+    groups = conversations(raws)
+    tags = {index: tag for index, raw in enumerate(raws) if (tag := _links(raw)[1])}
+    existing = set(
+        Ticket.objects.filter(number__in=set(tags.values())).values_list("number", flat=True)
+    )
+    waiting = {index for index, tag in tags.items() if tag not in existing}
+    later = [group for group in groups if waiting.intersection(group)]
+    now = [group for group in groups if not waiting.intersection(group)]
+    return share_out(now, jobs), sorted(index for group in later for index in group)
 
 
 def conversations(raws: Sequence[bytes]) -> list[list[int]]:
@@ -93,7 +121,7 @@ def ingest_parallel(
     """File ``items`` ((label, raw bytes)) with ``jobs`` processes; call ``on_result(index,
     state, line)`` in input order. A worker that loses the database stops; the others
     finish, and the caller sees TEMPFAIL for the messages that were not filed."""
-    plan = share_out(conversations([raw for _label, raw in items]), jobs)
+    plan, later = plan_import([raw for _label, raw in items], jobs)
     context = multiprocessing.get_context("fork")  # the children inherit items, no copy
     results = context.Queue()
     connections.close_all()  # never share a database socket with a child
@@ -105,18 +133,35 @@ def ingest_parallel(
         worker.start()
     done: dict[int, tuple[str, str]] = {}
     next_index = 0
-    while next_index < len(items):
+
+    def report(index: int, state: str, line: str) -> None:
+        nonlocal next_index
+        done[index] = (state, line)
+        while next_index in done:
+            on_result(next_index, *done.pop(next_index))
+            next_index += 1
+
+    expected = sum(len(indexes) for indexes in plan)
+    received = 0
+    while received < expected:
         if not any(worker.is_alive() for worker in workers) and results.empty():
             break  # every worker ended; what is missing was never filed
         try:
             index, state, line = results.get(timeout=1)
         except queue.Empty:  # look at the workers again
             continue
-        done[index] = (state, line)
-        while next_index in done:
-            on_result(next_index, *done.pop(next_index))
-            next_index += 1
+        received += 1
+        report(index, state, line)
     for worker in workers:
         worker.join()
+    if received == expected:  # else the database is gone: leave them to the retry
+        for index in later:
+            label, raw = items[index]
+            try:
+                result = ingest_raw(raw, source_detail=label[:255], **options)
+            except DatabaseError as exc:
+                report(index, TEMPFAIL, f"{label}: database unavailable ({exc})")
+                break
+            report(index, result.state, result.line())
     for index in range(next_index, len(items)):
         on_result(index, *done.pop(index, (TEMPFAIL, f"{items[index][0]}: not filed")))

@@ -6,8 +6,9 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from sportello.mail.importer import conversations, share_out
+from sportello.mail.importer import conversations, plan_import, share_out
 from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import Direction, Ticket
 from sportello.tickets.tests.factories import cast
@@ -63,3 +64,68 @@ def test_ingest_with_two_jobs_threads_replies_and_prints_in_input_order(tmp_path
     assert printer.messages.filter(direction=Direction.INBOUND).count() == 3
     assert Ticket.objects.count() == 3
     assert "Done: 2 appended, 3 created." in err.getvalue()
+
+
+def tagged_import() -> list[bytes]:
+    """A request, three others, then a reply that names the first only by its tag."""
+    first = f"{timezone.localtime().year}-000001"  # the number the import will give it
+    return [
+        with_id("t1@alice.example.it", subject="Stampante guasta"),
+        *(
+            with_id(f"o{n}@alice.example.it", subject=f"Altro {n}", sender=f"c{n}@alice.example.it")
+            for n in range(3)
+        ),
+        with_id("t2@alice.example.it", subject=f"Re: [Ticket#{first}] Stampante guasta"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_reply_tagged_for_a_ticket_not_yet_opened_is_filed_after_the_others():
+    plan, later = plan_import(tagged_import(), 2)
+    assert later == [4] and sorted(i for load in plan for i in load) == [0, 1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_tagged_for_a_ticket_opened_in_the_same_import_lands_in_it(tmp_path, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cast()
+    for n, raw in enumerate(tagged_import()):
+        (tmp_path / f"{n:02d}.eml").write_bytes(raw)
+    out = io.StringIO()
+    call_command("mail", "ingest", "--jobs", "2", "--no-progress", str(tmp_path), stdout=out)
+
+    lines = out.getvalue().split()
+    assert lines[1::2] == ["created"] * 4 + ["appended"]  # in input order
+    assert lines[8] == lines[0] == Ticket.objects.get(subject="Stampante guasta").number
+    assert Ticket.objects.count() == 4
+
+    # Once that ticket exists, a tagged reply goes straight to a worker.
+    assert plan_import(tagged_import()[-1:], 2) == ([[0]], [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_jobs_a_folder_is_filed_by_one_process_per_core(tmp_path, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cast()
+    from sportello.mail import importer
+
+    used = []
+    real = importer.ingest_parallel
+    monkeypatch.setattr(
+        importer, "ingest_parallel", lambda *a, **kw: used.append(kw["jobs"]) or real(*a, **kw)
+    )
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    for n in range(25):
+        (tmp_path / f"{n:02d}.eml").write_bytes(
+            with_id(f"m{n}@x", subject=f"Richiesta {n}", sender=f"s{n}@alice.example.it")
+        )
+    out = io.StringIO()
+    call_command("mail", "ingest", "--no-progress", str(tmp_path), stdout=out)
+    assert used == [2]
+    assert out.getvalue().split()[1::2] == ["created"] * 25
+
+    few = tmp_path / "few"
+    few.mkdir()
+    (few / "a.eml").write_bytes(with_id("single@x", subject="Una sola"))
+    call_command("mail", "ingest", "--no-progress", str(few), stdout=io.StringIO())
+    assert used == [2]  # a handful is filed at once, without starting workers

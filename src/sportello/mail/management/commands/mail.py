@@ -1,7 +1,7 @@
 """``sportello mail``: e-mail intake from the command line.
 
 ``sportello mail ingest [FILE ...] [--jobs N]`` files messages given as .eml files, mbox
-files or Maildir folders (with N processes for large imports, see importer.py), or one
+files or Maildir folders (with N processes, by default one per core, see importer.py), or one
 message on standard input (the MTA pipe: Postfix
 ``mailbox_command`` / ``pipe`` transport, Exim ``pipe``). It prints one line per message:
 ``TICKET-NUMBER created|appended|duplicate|quarantined`` or ``- ignored``.
@@ -13,6 +13,7 @@ temporary failure (the database cannot be reached: the MTA keeps the mail and re
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,17 @@ from sportello.mail.services import ingest_raw
 
 EX_NOINPUT = 66
 EX_TEMPFAIL = 75
+MAX_AUTO_JOBS = 4  # beyond that the database, not the parsing, sets the pace
+AUTO_JOBS_MAX_BYTES = 1 << 30
+AUTO_JOBS_MIN_MESSAGES = 20  # fewer are filed sooner than worker processes start
+
+
+def _size_on_disk(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        found = path.rglob("*") if path.is_dir() else [path]
+        total += sum(p.stat().st_size for p in found if p.is_file())
+    return total
 
 
 def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -68,9 +80,9 @@ class Command(BaseCommand):
         ingest.add_argument(
             "--jobs",
             type=int,
-            default=1,
-            help="Worker processes for large imports (each conversation stays in order "
-            "in one of them); default 1.",
+            default=None,
+            help="Worker processes for imports of files (each conversation stays in order "
+            f"in one of them); default: the number of cores, at most {MAX_AUTO_JOBS}.",
         )
 
     def handle(self, *args, **options):
@@ -91,10 +103,20 @@ class Command(BaseCommand):
             source = options["source"] or "pipe"
             items = iter([("stdin", sys.stdin.buffer.read())])
             total = 1
-        if options["jobs"] < 1:
-            raise CommandError(f"--jobs {options['jobs']}: use 1 or more.", returncode=2)
-        if files and options["jobs"] > 1:
-            return self.ingest_parallel(list(items), source, options)
+        jobs = options["jobs"]
+        if jobs is not None and jobs < 1:
+            raise CommandError(f"--jobs {jobs}: use 1 or more.", returncode=2)
+        if not files:
+            jobs = 1
+        elif jobs is None:
+            # Parallel filing holds the whole import in memory; a huge one goes one
+            # message at a time instead, unless --jobs says otherwise.
+            small = _size_on_disk(files) <= AUTO_JOBS_MAX_BYTES
+            jobs = min(os.cpu_count() or 1, MAX_AUTO_JOBS) if small else 1
+        if files and jobs > 1:
+            items = list(items)
+            if options["jobs"] or len(items) >= AUTO_JOBS_MIN_MESSAGES:
+                return self.ingest_parallel(items, source, {**options, "jobs": jobs})
         progress = tqdm(
             items,
             total=total,
