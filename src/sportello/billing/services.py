@@ -11,7 +11,7 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,10 +51,14 @@ def _tariff_versions() -> list[TariffVersion]:
         versions = list(TariffVersion.objects.order_by("valid_from"))
         if not versions:
             # Created inside the caller's transaction, which may still roll back: use it,
-            # but do not cache it.
-            default = TariffVersion.objects.create(
-                label="Listino assistenza", valid_from=date(2000, 1, 1)
-            )
+            # but do not cache it. Two first tickets at once: the second uses the first's.
+            try:
+                with transaction.atomic():
+                    default = TariffVersion.objects.create(
+                        label="Listino assistenza", valid_from=date(2000, 1, 1)
+                    )
+            except IntegrityError:
+                default = TariffVersion.objects.get(valid_from=date(2000, 1, 1))
             _tariff_cache.update(at=-1e9, versions=[default], params={})
             return [default]
         _tariff_cache.update(

@@ -62,7 +62,9 @@ class NonBillableReason(models.TextChoices):
 
 
 class TicketSequence(models.Model):
-    """The last ticket number handed out per year; bumped in one atomic statement."""
+    """The last ticket number handed out per year: bumped in one atomic statement on
+    SQLite; on PostgreSQL, where a sequence per year hands numbers out, the starting point
+    of that sequence (see ``tickets.services.ticket_number_next``)."""
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)

@@ -94,18 +94,76 @@ def _reprice(ticket: Ticket, *, opened_with_written: int | None = None) -> None:
 def ticket_number_next(*, year: int) -> str:
     """Hand out the next ticket number of ``year``, e.g. ``2026-000123``.
 
-    One atomic upsert: two processes asking at the same instant get two numbers, and
-    a number once handed out is never given again, even if its ticket is deleted.
+    Two processes asking at the same instant get two numbers, and a number once handed
+    out is never given again, even if its ticket is deleted. On PostgreSQL the counter is
+    a sequence per year: ``nextval`` takes no lock that lasts, so transactions creating
+    tickets in several workers do not wait for each other (a rollback leaves a gap). On
+    SQLite, which has one writer anyway, it is one atomic upsert of ``TicketSequence``.
     """
-    table = connection.ops.quote_name(TicketSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "  # noqa: S608 - table name is ours
-            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [year],
-        )
-        (last,) = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        last = _pg_number_next(year)
+    else:
+        table = connection.ops.quote_name(TicketSequence._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (year, last) VALUES (%s, 1) "  # noqa: S608 - our table
+                f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+                [year],
+            )
+            (last,) = cursor.fetchone()
     return f"{year}-{last:06d}"
+
+
+# Taken while a year's sequence is created, so that two first tickets of a year agree.
+_NUMBER_LOCK = 0x5370_0001
+
+
+def _pg_sequence(year: int) -> str:
+    return f"tickets_number_{int(year)}"
+
+
+def _pg_number_next(year: int) -> int:
+    name = _pg_sequence(year)
+    with connection.cursor() as cursor:
+        # nextval(NULL) is NULL: the year's sequence does not exist yet.
+        cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+        (last,) = cursor.fetchone()
+        if last is None:
+            # The first ticket of the year here: create the sequence after every number
+            # given so far. The lock lasts until commit, so a second creator finds it made.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NUMBER_LOCK])
+            start = ticket_number_last(year=year) + 1
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start:d}")
+            cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+            (last,) = cursor.fetchone()
+    return last
+
+
+def ticket_number_last(*, year: int) -> int:
+    """The last number handed out in ``year`` (0 before the first)."""
+    last = TicketSequence.objects.filter(year=year).values_list("last", flat=True).first() or 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_value FROM pg_sequences WHERE schemaname = current_schema() "
+                "AND sequencename = %s",
+                [_pg_sequence(year)],
+            )
+            row = cursor.fetchone()
+        if row is not None and row[0] is not None:
+            last = max(last, row[0])
+    numbers = Ticket.objects.filter(number__startswith=f"{year}-").values_list("number", flat=True)
+    highest = numbers.order_by("-number").first()
+    return max(last, int(highest.split("-")[1]) if highest else 0)
+
+
+def ticket_number_set_last(*, year: int, last: int) -> None:
+    """Record that numbers up to ``last`` of ``year`` are taken (bulk loads)."""
+    TicketSequence.objects.update_or_create(year=year, defaults={"last": last})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # setval(NULL, ...) is NULL: no sequence yet, and its creation starts after last.
+            cursor.execute("SELECT setval(to_regclass(%s), %s)", [_pg_sequence(year), last])
 
 
 def ticket_open(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from sportello.mail.importer import conversations, plan_import, share_out
 from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import Direction, Ticket
+from sportello.tickets.services import ticket_number_last
 from sportello.tickets.tests.factories import cast
 
 
@@ -68,7 +69,8 @@ def test_ingest_with_two_jobs_threads_replies_and_prints_in_input_order(tmp_path
 
 def tagged_import() -> list[bytes]:
     """A request, three others, then a reply that names the first only by its tag."""
-    first = f"{timezone.localtime().year}-000001"  # the number the import will give it
+    year = timezone.localtime().year
+    first = f"{year}-{ticket_number_last(year=year) + 1:06d}"  # what the import will give it
     return [
         with_id("t1@alice.example.it", subject="Stampante guasta"),
         *(
@@ -89,7 +91,8 @@ def test_a_reply_tagged_for_a_ticket_not_yet_opened_is_filed_after_the_others():
 def test_a_reply_tagged_for_a_ticket_opened_in_the_same_import_lands_in_it(tmp_path, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cast()
-    for n, raw in enumerate(tagged_import()):
+    messages = tagged_import()
+    for n, raw in enumerate(messages):
         (tmp_path / f"{n:02d}.eml").write_bytes(raw)
     out = io.StringIO()
     call_command("mail", "ingest", "--jobs", "2", "--no-progress", str(tmp_path), stdout=out)
@@ -100,7 +103,7 @@ def test_a_reply_tagged_for_a_ticket_opened_in_the_same_import_lands_in_it(tmp_p
     assert Ticket.objects.count() == 4
 
     # Once that ticket exists, a tagged reply goes straight to a worker.
-    assert plan_import(tagged_import()[-1:], 2) == ([[0]], [])
+    assert plan_import(messages[-1:], 2) == ([[0]], [])
 
 
 @pytest.mark.django_db(transaction=True)

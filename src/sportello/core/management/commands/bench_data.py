@@ -29,8 +29,8 @@ from sportello.tickets.models import (
     Status,
     Ticket,
     TicketEvent,
-    TicketSequence,
 )
+from sportello.tickets.services import ticket_number_last, ticket_number_set_last
 
 # Roughly what a support desk sees: mostly e-mail, then portal, a tail of the rest.
 CHANNEL_WEIGHTS = {
@@ -166,7 +166,7 @@ class Command(BaseCommand):
         statuses, status_w = zip(*STATUS_WEIGHTS.items(), strict=True)
         # Large organisations get a bigger share of tickets (Pareto-like).
         org_weights = [1.0 / (i + 1) ** 0.8 for i in range(len(orgs))]
-        sequences: dict[int, int] = dict(TicketSequence.objects.values_list("year", "last"))
+        sequences: dict[int, int] = {}
         progress = tqdm(total=total, unit="ticket", disable=opts["no_progress"])
         done = 0
         while done < total:
@@ -177,7 +177,9 @@ class Command(BaseCommand):
                 org = rng.choices(orgs, org_weights)[0]
                 contact = rng.choice(contacts_by_org[org.pk])
                 year = timezone.localtime(when).year
-                sequences[year] = sequences.get(year, 0) + 1
+                if year not in sequences:
+                    sequences[year] = ticket_number_last(year=year)
+                sequences[year] += 1
                 status = rng.choices(statuses, status_w)[0]
                 english = rng.random() < 0.2
                 word = rng.choice(WORDS_EN if english else WORDS_IT)
@@ -249,7 +251,7 @@ class Command(BaseCommand):
                 TicketEvent.objects.bulk_create(events, batch_size=batch)
                 Intervention.objects.bulk_create(interventions, batch_size=batch)
                 for year, last in sequences.items():
-                    TicketSequence.objects.update_or_create(year=year, defaults={"last": last})
+                    ticket_number_set_last(year=year, last=last)
             done += size
             progress.update(size)
         progress.close()
