@@ -54,8 +54,9 @@ def _links(raw: bytes) -> tuple[list[str], str | None]:
 def plan_import(raws: Sequence[bytes], jobs: int) -> tuple[list[list[int]], list[int]]:
     """Indexes for each worker, and those to file afterwards in this process: the
     conversations with a message tagged for a ticket that does not exist yet."""
-    groups = conversations(raws)
-    tags = {index: tag for index, raw in enumerate(raws) if (tag := _links(raw)[1])}
+    links = [_links(raw) for raw in raws]  # one header parse per message
+    groups = _grouped([ids for ids, _tag in links])
+    tags = {index: tag for index, (_ids, tag) in enumerate(links) if tag}
     existing = set(
         Ticket.objects.filter(number__in=set(tags.values())).values_list("number", flat=True)
     )
@@ -68,7 +69,11 @@ def plan_import(raws: Sequence[bytes], jobs: int) -> tuple[list[list[int]], list
 def conversations(raws: Sequence[bytes]) -> list[list[int]]:
     """Indexes of ``raws`` grouped by conversation (union-find over shared ids), each
     group in input order, groups in the order of their first message."""
-    parent = list(range(len(raws)))
+    return _grouped([thread_ids(raw) for raw in raws])
+
+
+def _grouped(ids_of: list[list[str]]) -> list[list[int]]:
+    parent = list(range(len(ids_of)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -77,14 +82,14 @@ def conversations(raws: Sequence[bytes]) -> list[list[int]]:
         return i
 
     owner: dict[str, int] = {}
-    for index, raw in enumerate(raws):
-        for mid in thread_ids(raw):
+    for index, ids in enumerate(ids_of):
+        for mid in ids:
             other = owner.setdefault(mid, index)
             a, b = root(index), root(other)
             if a != b:
                 parent[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = {}
-    for index in range(len(raws)):
+    for index in range(len(ids_of)):
         groups.setdefault(root(index), []).append(index)
     return sorted(groups.values(), key=lambda group: group[0])
 
