@@ -30,18 +30,20 @@ connections.close_all()
 """
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_gives_unique_numbers_to_concurrent_processes(tmp_path):
-    # The workers write to this test's own database, on PostgreSQL (.ci/run) or SQLite.
+def _database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "postgresql":
-        url = (
+        return (
             f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
             f"{settings['PORT'] or 5432}/{settings['NAME']}"
         )
-    else:
-        url = f"sqlite:///{settings['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    return f"sqlite:///{settings['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_unique_numbers_to_concurrent_processes(tmp_path):
+    # The workers write to this test's own database, on PostgreSQL (.ci/run) or SQLite.
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
     barrier = tmp_path / "go"
     per_process, processes = 40, 4
     procs = [
@@ -76,16 +78,6 @@ with transaction.atomic():
     while not os.path.exists(release) and time.monotonic() < deadline:
         time.sleep(0.05)
 """
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return (
-            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{settings['NAME']}"
-        )
-    return f"sqlite:///{settings['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)
