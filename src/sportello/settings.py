@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    "sportello.search",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.
     "sportello.portal",
     "allauth",

@@ -13,6 +13,8 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mail/", include("sportello.mail.urls")),
+    # Before the desk's own include, so that desk/search/ is the search page.
+    path("desk/", include("sportello.search.urls")),
     path("desk/", include("sportello.tickets.urls")),
 ]
 urlpatterns += i18n_patterns(
