@@ -106,11 +106,10 @@ def _columns(
         w, k = _message_text(message_text, sender, direction)
         words.append(w)
         keys.append(k)
-    body = " ".join(words)[: text.MAX_BODY_CHARS]
     return {
         "subject": prepare(f"{ticket_number} {subject}"),
         "meta": prepare(" ".join([people.words, *filenames])),
-        "body": prepare(body),
+        "body": prepare(" ".join(words))[: text.MAX_BODY_CHARS],
         "keys": " ".join(_unique_keys(keys)),
     }
 
@@ -151,12 +150,29 @@ def document_message_added(*, message: Message) -> None:
     if message.automatic:
         return
     words, keys = _message_text(message.text, message.sender, message.direction)
+    # The sender's address joins the keys once (it is usually the contact's already).
+    # Text is joined with single spaces and cut at the same length as a rebuild cuts it,
+    # so a document kept by appends equals one built from scratch.
+    find = "instr" if connection.vendor == "sqlite" else "strpos"
+    added = prepare(words)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET body = substr(body || ' ' || %s, 1, %s), "  # noqa: S608
-            "keys = CASE WHEN %s = '' THEN keys ELSE keys || ' ' || %s END "
-            "WHERE ticket_id = %s",
-            [prepare(words), text.MAX_BODY_CHARS * 2, keys, keys, message.ticket_id],
+            f"UPDATE {TABLE} SET "  # noqa: S608
+            "body = CASE WHEN %s = '' THEN body WHEN body = '' THEN substr(%s, 1, %s) "
+            "ELSE substr(body || ' ' || %s, 1, %s) END, "
+            f"keys = CASE WHEN %s = '' OR {find}(' ' || keys || ' ', %s) > 0 THEN keys "
+            "ELSE keys || ' ' || %s END WHERE ticket_id = %s",
+            [
+                added,
+                added,
+                text.MAX_BODY_CHARS,
+                added,
+                text.MAX_BODY_CHARS,
+                keys,
+                f" {keys} ",
+                keys,
+                message.ticket_id,
+            ],
         )
         missing = cursor.rowcount == 0
     if missing:  # a ticket from a bulk load that was never indexed
@@ -167,8 +183,9 @@ def document_attachment_added(*, attachment: Attachment) -> None:
     """Append a file name to its ticket's document (one UPDATE)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET meta = meta || ' ' || %s WHERE ticket_id = %s",  # noqa: S608
-            [prepare(attachment.filename), attachment.ticket_id],
+            f"UPDATE {TABLE} SET meta = CASE WHEN meta = '' THEN %s "  # noqa: S608
+            "ELSE meta || ' ' || %s END WHERE ticket_id = %s",
+            [prepare(attachment.filename), prepare(attachment.filename), attachment.ticket_id],
         )
         missing = cursor.rowcount == 0
     if missing:
