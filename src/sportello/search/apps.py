@@ -9,6 +9,9 @@ class SearchConfig(AppConfig):
 
     def ready(self) -> None:
         # The index follows every write of the rows it is built from (receivers.py).
+        from django.conf import settings
+
         from . import receivers
 
-        receivers.connect()
+        if getattr(settings, "SPORTELLO_SEARCH_LIVE", True):
+            receivers.connect()

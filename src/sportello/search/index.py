@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Value
 
 from sportello.core import identifiers
 from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
@@ -79,10 +80,14 @@ def _people_of(ticket: Ticket) -> People:
     emails: list[str] = []
     phones: list[str] = []
     if contact is not None:
-        emails = list(
-            ContactEmail.objects.filter(contact=contact).values_list("address", flat=True)
+        # One round trip for both: this runs for every new ticket.
+        addresses = ContactEmail.objects.filter(contact=contact).annotate(kind=Value("e"))
+        numbers = ContactPhone.objects.filter(contact=contact).annotate(kind=Value("p"))
+        rows = addresses.values_list("address", "kind").union(
+            numbers.values_list("number", "kind"), all=True
         )
-        phones = list(ContactPhone.objects.filter(contact=contact).values_list("number", flat=True))
+        for value, kind in rows:
+            (emails if kind == "e" else phones).append(value)
     organisation = ticket.organisation if ticket.organisation_id else None
     return _people(contact, organisation, emails, phones)
 

@@ -32,8 +32,9 @@ MAX_QUERY_CHARS = 256
 MAX_TERMS = 12
 # Longest word kept: longer runs (base64, hashes) match nothing useful.
 MAX_WORD_CHARS = 64
-# What one ticket's body contributes to the index (PostgreSQL's tsvector is capped at
-# 1 MB; a ticket past this is still found by its subject, people and first 100,000 chars).
+# What one ticket's messages contribute to the index, in characters of indexed text
+# (PostgreSQL's tsvector is capped at 1 MB; a ticket past this is still found by its
+# subject, people, file names and the first 100,000 characters of its conversation).
 MAX_BODY_CHARS = 100_000
 
 _IT = snowballstemmer.stemmer("italian")
