@@ -177,6 +177,17 @@ def ticket_url(ticket: Ticket) -> str:
         return reverse("admin:tickets_ticket_change", args=[ticket.pk])
 
 
+def _url_maker():
+    """``ticket_url`` for a page of hits: which URL exists is found out once, not per hit
+    (a failed ``reverse`` costs an exception)."""
+    try:
+        reverse("desk:ticket", kwargs={"number": "2000-000001"})
+    except NoReverseMatch:
+        admin = reverse("admin:tickets_ticket_change", args=[0])
+        return lambda ticket: admin.replace("/0/", f"/{ticket.pk}/")
+    return ticket_url
+
+
 def ticket_search(
     *, user, q: str, filters: Filters | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> SearchResults:
@@ -351,6 +362,7 @@ def _hits(ids: list[int], query: text.Query, *, fragment: str = "") -> list[Hit]
     ):
         bodies.setdefault(tid, []).append(body)
     stem_set = query.stem_set()
+    url = _url_maker()
     hits = []
     for pk in ids:
         ticket = tickets.get(pk)
@@ -365,7 +377,7 @@ def _hits(ids: list[int], query: text.Query, *, fragment: str = "") -> list[Hit]
         else:
             if bodies.get(pk):
                 snippet, _matched = text.highlight(bodies[pk][0], stem_set)
-        hits.append(Hit(ticket, subject_html, snippet, ticket_url(ticket)))
+        hits.append(Hit(ticket, subject_html, snippet, url(ticket)))
     return hits
 
 
