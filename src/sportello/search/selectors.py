@@ -4,7 +4,8 @@
 
 1. a ticket number (``2026-000123``, ``#2026-123``, ``[Ticket#2026-000123]``): that ticket
    (``redirect``), when it exists;
-2. an e-mail address or a phone number (read by ``phonenumbers``, region IT) that belongs
+2. a whole partita IVA (``IT`` optional) or codice fiscale of an organisation: its
+   tickets, newest first; an e-mail address or a phone number (read by ``phonenumbers``, region IT) that belongs
    to a contact: that contact's tickets, newest first;
 3. one fragment with digits or an ``@`` (``000123``, ``752000``, ``@acme.it``, a partita
    IVA): tickets whose number, addresses, phones or VAT numbers contain it (trigram
@@ -27,7 +28,7 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from sportello.customers.models import Contact, ContactEmail, ContactPhone
+from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
 from sportello.staff.roles import can_work_tickets
 from sportello.tickets.models import Channel, Message, Priority, Status, Ticket
 
@@ -155,6 +156,7 @@ class SearchResults:
     mode: str = "empty"  # empty | number | contact | keys | text
     redirect: Ticket | None = None
     contacts: list[Contact] = field(default_factory=list)
+    organisation: Organisation | None = None
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     page: int = 1
@@ -214,6 +216,17 @@ def ticket_search(
             results.hits = _hits([ticket.pk], query)
             return results
 
+    organisation = _organisation_for(raw)
+    if organisation is not None:
+        qs = filters.apply(Ticket.objects.filter(organisation=organisation)).order_by(
+            "-created_at", "-pk"
+        )
+        results.mode, results.organisation = "organisation", organisation
+        results.total = qs.count()
+        ids = list(qs.values_list("pk", flat=True)[offset : offset + per_page])
+        results.hits = _hits(ids, query)
+        return results
+
     contacts = _contacts_for(raw)
     if contacts:
         qs = filters.apply(Ticket.objects.filter(contact__in=contacts)).order_by("-created_at")
@@ -238,6 +251,20 @@ def ticket_search(
     results.mode, results.total = "text", total
     results.hits = _hits(ids, query)
     return results
+
+
+VAT_RE = re.compile(r"^(?:IT)?\s*(\d{11})$", re.IGNORECASE)
+FISCAL_RE = re.compile(r"^[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]$", re.IGNORECASE)
+
+
+def _organisation_for(raw: str) -> Organisation | None:
+    """The organisation whose whole partita IVA or codice fiscale was typed."""
+    vat = VAT_RE.match(raw)
+    if vat:
+        return Organisation.objects.filter(vat_number=vat.group(1)).order_by("pk").first()
+    if FISCAL_RE.match(raw):
+        return Organisation.objects.filter(fiscal_code=raw.upper()).order_by("pk").first()
+    return None
 
 
 def _contacts_for(raw: str) -> list[Contact]:
