@@ -5,8 +5,8 @@
 1. a ticket number (``2026-000123``, ``#2026-123``, ``[Ticket#2026-000123]``): that ticket
    (``redirect``), when it exists;
 2. a whole partita IVA (``IT`` optional) or codice fiscale of an organisation: its
-   tickets, newest first; an e-mail address or a phone number (read by ``phonenumbers``, region IT) that belongs
-   to a contact: that contact's tickets, newest first;
+   tickets, newest first; an e-mail address or a phone number (read by
+   ``phonenumbers``, region IT) that belongs to a contact: that contact's tickets;
 3. one fragment with digits or an ``@`` (``000123``, ``752000``, ``@acme.it``, a partita
    IVA): tickets whose number, addresses, phones or VAT numbers contain it (trigram
    index), newest first, when there are any;
