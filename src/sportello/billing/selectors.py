@@ -54,7 +54,10 @@ def tickets_priced(
             on = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else today
             version = _in_force(versions, on)
             facts = ticket_facts(
-                ticket, written_messages=ticket.written, interventions=interventions, version=version
+                ticket,
+                written_messages=ticket.written,
+                interventions=interventions,
+                version=version,
             )
             if isinstance(facts, str):
                 yield ticket, None, facts

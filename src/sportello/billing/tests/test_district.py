@@ -27,9 +27,7 @@ def test_a_new_versions_district_prices_the_legs_of_a_ticket_resolved_under_it()
     org.full_clean()
     org.save()
     assert org.in_district  # Narni is in the district of the version in force today
-    TariffVersion.objects.create(
-        label="2027", valid_from=date(2027, 1, 1), district_comuni="Terni"
-    )
+    TariffVersion.objects.create(label="2027", valid_from=date(2027, 1, 1), district_comuni="Terni")
     ticket = services.ticket_open(
         subject="Portatile da ritirare",
         channel="phone",
@@ -53,9 +51,7 @@ def test_a_new_versions_district_prices_the_legs_of_a_ticket_resolved_under_it()
     charges = TicketCharges.objects.get(ticket=ticket)
     assert charges.tariff_version.label == "2027"
     # Narni is outside the 2027 district: the leg is charged by the km.
-    assert [(line.code, line.amount) for line in charges.lines.all()] == [
-        ("leg", Decimal("14.00"))
-    ]
+    assert [(line.code, line.amount) for line in charges.lines.all()] == [("leg", Decimal("14.00"))]
     # Pricing many tickets at once decides the district the same way.
     [(_ticket, quote, problem)] = tickets_priced(Ticket.objects.filter(pk=ticket.pk))
     assert problem == "" and quote.net == Decimal("14.00")
