@@ -86,6 +86,11 @@ def test_the_console_script_reaches_every_command_and_the_alias():
         [*SPORTELLO, "bench-data", "--help"], capture_output=True, text=True, timeout=60
     )
     assert alias.returncode == 0 and "--tickets" in alias.stdout
+    helped = subprocess.run(
+        [*SPORTELLO, "help", "bench-data"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert "--tickets" in helped.stdout and "Unknown command" not in helped.stderr
 
 
 def test_check_deploy_reports_nothing_with_the_documented_production_settings(tmp_path):
