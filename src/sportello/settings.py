@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from sportello.core.siteurl import site_url_for_bind
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -241,9 +243,17 @@ LOGGING = {
 }
 
 # Sportello's own knobs.
-SPORTELLO_SITE_URL = os.environ.get("SPORTELLO_SITE_URL", "http://127.0.0.1:8000")
 SPORTELLO_TICKET_TAG = os.environ.get("SPORTELLO_TICKET_TAG", "Ticket#")
 SPORTELLO_BIND = os.environ.get("SPORTELLO_BIND", "127.0.0.1:8000")
+
+
+# The site's public address, in every link of every e-mail. Unset, it follows
+# SPORTELLO_BIND (and `sportello serve --bind`), so a trial on another port links to it;
+# `sportello check --deploy` insists on it in production.
+SPORTELLO_SITE_URL_IS_SET = bool(os.environ.get("SPORTELLO_SITE_URL", "").strip())
+SPORTELLO_SITE_URL = (
+    os.environ.get("SPORTELLO_SITE_URL", "").strip() or site_url_for_bind(SPORTELLO_BIND)
+).rstrip("/")
 
 
 # Accounts and portal (django-allauth)
