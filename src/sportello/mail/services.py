@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -175,7 +175,7 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     try:
         # Parsed before the transaction: on SQLite a transaction holds the one write lock
         # from its start, and the receiver and other workers wait for it meanwhile.
-        parsed = parse_message(row.read())
+        parsed = _with_envelope_sender(parse_message(row.read()), row)
     except Exception as exc:
         return _quarantine(row, exc)
     for _attempt in range(FILING_ATTEMPTS):
@@ -209,6 +209,21 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
         except Exception as exc:
             return _quarantine(row, exc)
     return _quarantine(row, failure)
+
+
+def _with_envelope_sender(parsed: ParsedMessage, row: RawMessage) -> ParsedMessage:
+    """A message without a usable From: header is the envelope sender's (SMTP MAIL FROM).
+
+    RFC 5322 3.6.2 requires From:, but scripts and devices often leave it out; the
+    envelope still says who sent it, so the ticket gets its contact, organisation,
+    rate and acknowledgement. The null sender ``<>`` of a bounce stays nobody's.
+    """
+    envelope = (row.envelope_from or "").strip().lower()
+    if parsed.from_address and "@" in parsed.from_address:
+        return parsed
+    if "@" not in envelope:
+        return parsed
+    return replace(parsed, from_address=envelope)
 
 
 def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
