@@ -192,6 +192,10 @@ class Ticket(models.Model):
             errors["waive_reason"] = _(
                 "Waiving the call-out fee needs a reason, e.g. why the customer could not write."
             )
+        if self.contact_id and self.organisation_id:
+            mismatch = contact_organisation_error(self.contact, self.organisation)
+            if mismatch:
+                errors["contact"] = mismatch
         if errors:
             raise ValidationError(errors)
 
@@ -199,6 +203,21 @@ class Ticket(models.Model):
     def tag(self) -> str:
         """The subject tag that threads replies, e.g. ``[Ticket#2026-000123]``."""
         return f"[{settings.SPORTELLO_TICKET_TAG}{self.number}]"
+
+
+def contact_organisation_error(contact, organisation) -> str:
+    """Why ``contact`` cannot be on a ticket of ``organisation`` ("" when it can).
+
+    A contact still without an organisation (a new sender waiting for review) fits any.
+    """
+    if contact is None or organisation is None or contact.organisation_id is None:
+        return ""
+    if contact.organisation_id == organisation.pk:
+        return ""
+    return _(
+        "%(contact)s is a contact of %(theirs)s, not of %(org)s: choose a contact "
+        "of %(org)s, or change the ticket's organisation to %(theirs)s."
+    ) % {"contact": contact, "theirs": contact.organisation, "org": organisation}
 
 
 class Direction(models.TextChoices):
