@@ -270,7 +270,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "sportello.portal.forms.SignupExtraForm"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/assistenza/"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Sportello] "
+# E-mails in the company's name, every link on SPORTELLO_SITE_URL (portal/adapter.py).
+ACCOUNT_ADAPTER = "sportello.portal.adapter.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_PREVENT_ENUMERATION = True
 # Behind N reverse proxies, rate limits take the client address N places from the right

@@ -270,3 +270,19 @@ def consents_for(*, user):
     from .models import PrivacyConsent
 
     return list(PrivacyConsent.objects.filter(user=user).order_by("-accepted_at")[:5])
+
+
+def email_confirmation_used(*, key: str) -> bool:
+    """Whether ``key`` is a genuine confirmation link of an address already confirmed.
+
+    allauth's links (HMAC) sign the address's id; the signature is checked, not its age.
+    """
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.models import EmailAddress
+    from django.core import signing
+
+    try:
+        pk = signing.loads(key, salt=allauth_settings.SALT)
+    except signing.BadSignature:
+        return False
+    return EmailAddress.objects.filter(pk=pk, verified=True).exists()
