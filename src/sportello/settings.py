@@ -316,6 +316,8 @@ SPORTELLO_UPLOAD_TYPES = env_list(
 # src/sportello/static (the site's CSS, vendored htmx) belongs to no app, so the app
 # finder never saw it: name it, or WhiteNoise answers 404 for the stylesheet.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as static.
+WHITENOISE_ROOT = PACKAGE_DIR / "static" / "root"
 # The privacy notice customers accept when they register; bump it when the text changes.
 SPORTELLO_PRIVACY_VERSION = os.environ.get("SPORTELLO_PRIVACY_VERSION", "2025-01")
 

@@ -339,10 +339,22 @@ def attachment(request, number, pk):
 @customer_required
 @require_GET
 def charges(request):
-    rows = selectors.charges_list_for(user=request.user)
+    months = selectors.charges_months_for(user=request.user)
+    chosen = request.GET.get("mese", "")
+    month = next((m for m in months if m.strftime("%Y-%m") == chosen), None)
+    rows = selectors.charges_list_for(user=request.user, month=month)
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     return render(
-        request, "portal/charges.html", {"page": page, "organisation": request.contact.organisation}
+        request,
+        "portal/charges.html",
+        {
+            "page": page,
+            "organisation": request.contact.organisation,
+            "months": months,
+            "month": month,
+            "totals": selectors.charges_totals(rows),
+            "query": f"mese={month:%Y-%m}" if month else "",
+        },
     )
 
 
