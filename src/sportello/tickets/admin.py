@@ -143,6 +143,9 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
 
+    class Media:
+        css = {"all": ["tickets/conversation.css"]}  # no inline styles under the CSP
+
     def get_fieldsets(self, request, obj=None):
         fields = [f for f in self.get_fields(request, obj) if f not in ANSWER_FIELDS]
         if obj is None:
