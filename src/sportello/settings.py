@@ -297,6 +297,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "sportello.portal.forms.SignupExtraForm"
+# A known address costs the same password hash as a new one: no timing to tell them apart.
+ACCOUNT_FORMS = {"signup": "sportello.portal.signup.PortalSignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/assistenza/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Sportello] "

@@ -251,7 +251,9 @@ def support_overview(*, user) -> dict:
     support = SupportSettings.load()
     version = tariff_version_in_force(on=timezone.localdate())
     contact = contact_for(user)
-    org = contact.organisation if account_is_active(contact) and contact.organisation_id else None
+    # The agreed rate is the organisation's business: its contact-managers see it (as
+    # they see the charges), other accounts the percentages only.
+    org = contact.organisation if is_manager(contact) else None
     rate = org.hourly_rate if org is not None else None
     factor = version.out_of_hours_factor
     return {

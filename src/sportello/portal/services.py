@@ -99,10 +99,12 @@ def tax_id_normalize(value: str) -> str:
 
 
 def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
-    """Find the organisation of a new account: by VAT number or fiscal code, then by
-    e-mail domain. Free-mail domains (gmail.com, libero.it, ...) never match.
+    """Find the organisation of a new account: by its e-mail domain, which must be one
+    of the organisation's own; free-mail domains (gmail.com, libero.it, ...) never match.
 
-    No match, or two that disagree, leaves the account for an agent to approve.
+    A VAT number or fiscal code is public, so it never joins an account by itself: it
+    only suggests the organisation (in ``reason``) to the agent who approves the account.
+    No match, or a tax id and a domain that disagree, also waits for an agent.
     """
     by_tax = list(
         Organisation.objects.filter(active=True)
@@ -125,10 +127,13 @@ def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
     tax_org = by_tax[0] if by_tax else None
     if tax_org and by_domain and tax_org.pk != by_domain.pk:
         return OrganisationMatch(None, True, "tax id and e-mail domain disagree")
-    if tax_org:
-        return OrganisationMatch(tax_org, False, "tax id")
+    if tax_org and by_domain:
+        return OrganisationMatch(by_domain, False, "tax id and e-mail domain")
     if by_domain:
         return OrganisationMatch(by_domain, False, "e-mail domain")
+    if tax_org:
+        # Anyone can read a partita IVA off an invoice: suggest, never join.
+        return OrganisationMatch(None, True, f"tax id only, suggests: {tax_org.name}"[:60])
     return OrganisationMatch(None, True, "no match")
 
 
