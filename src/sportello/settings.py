@@ -318,6 +318,7 @@ ACCOUNT_RATE_LIMITS = {
     # Sportello's own actions, counted by the same machinery (portal/services.py).
     "portal_contact_form": os.environ.get("SPORTELLO_RATE_CONTACT_FORM", "5/h/ip"),
     "portal_ticket_open": os.environ.get("SPORTELLO_RATE_TICKET_OPEN", "30/h/user"),
+    "portal_reply": os.environ.get("SPORTELLO_RATE_REPLY", "60/h/user"),
 }
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:tickets"
@@ -340,6 +341,9 @@ else:
 # What customers may attach in the portal: at most this many bytes per file, and only
 # these extensions (the stored type follows the extension, never the browser's claim).
 SPORTELLO_UPLOAD_MAX_BYTES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# Longest message typed in a web form (portal ticket or reply, the agents' answer);
+# longer text goes in an attachment. Mail is never cut.
+SPORTELLO_REPLY_MAX_CHARS = int(os.environ.get("SPORTELLO_REPLY_MAX_CHARS", "20000"))
 SPORTELLO_UPLOAD_MAX_FILES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_FILES", "5"))
 SPORTELLO_UPLOAD_TYPES = env_list(
     "SPORTELLO_UPLOAD_TYPES",

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .errors import TicketInputError
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -96,8 +97,11 @@ class TicketAdminForm(forms.ModelForm):
             (status, Status(status).label) for status in Status.values if status in allowed
         ]
 
+    def clean_internal_note(self):
+        return _typed(self.cleaned_data["internal_note"].strip())
+
     def clean_reply(self):
-        text = self.cleaned_data["reply"].strip()
+        text = _typed(self.cleaned_data["reply"].strip())
         if text and self.instance.pk:
             from sportello.mail.outbound import customer_addresses  # mail builds on tickets
 
@@ -112,6 +116,14 @@ class TicketAdminForm(forms.ModelForm):
 
 
 ANSWER_FIELDS = ["reply", "internal_note", "new_status"]
+
+
+def _typed(text: str) -> str:
+    try:
+        services.typed_text_check(text=text)
+    except TicketInputError as exc:
+        raise forms.ValidationError(exc.message)
+    return text
 
 
 @admin.register(Ticket)

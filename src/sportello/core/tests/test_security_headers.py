@@ -97,3 +97,31 @@ def test_every_page_behind_a_login_is_private_and_not_stored(client, people):
 
 def test_public_pages_may_be_cached(client, people):
     assert "no-store" not in client.get("/assistenza/").get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    ("declared", "content", "inline"),
+    [
+        ("image/png", PNG, True),
+        ("image/png", b"<html><script>alert(1)</script></html>", False),
+        ("image/jpeg", b"%PDF-1.4 not a picture", False),
+        ("image/svg+xml", b"<svg onload='alert(1)'/>", False),
+    ],
+)
+def test_staff_see_inline_only_what_the_bytes_prove_is_an_image(
+    client, people, declared, content, inline
+):
+    """Issue 15, finding 10: the type a sender declared is not proof."""
+    attachment = tickets.attachment_add(
+        ticket=people["ticket"], filename="foto.png", content=content, content_type=declared
+    )
+    client.force_login(people["admin_user"])
+    response = client.get(f"/desk/attachment/{attachment.pk}/")
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    if inline:
+        assert response["Content-Type"] == declared and disposition.startswith("inline")
+    else:
+        assert response["Content-Type"] == "application/octet-stream"
+        assert disposition.startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
