@@ -159,23 +159,43 @@ def _show(value: str) -> str:
     return value if len(value) <= _SHOWN_MAX else value[: _SHOWN_MAX - 1] + "…"
 
 
-def _type_error(value: object, what: Message, field: str) -> IdentifierError:
-    return IdentifierError(
-        _("%(what)s must be text, not %(type)s.", what=what, type=type(value).__name__),
-        code="invalid_type",
-        field=field,
-    )
+# What a value is, for the messages of an empty value or a value that is not text:
+# whole sentences per kind, since Italian agrees the adjective with the noun.
+_EMPTY = {
+    "partita_iva": _("The partita IVA is empty: enter it."),
+    "vat_number": _("The VAT number is empty: enter it."),
+    "codice_fiscale": _("The codice fiscale is empty: enter it."),
+    "sdi_code": _("The SDI code is empty: enter it."),
+    "country": _("The country is empty: enter its ISO 3166 code, e.g. IT."),
+    "phone": _("The phone number is empty: enter it."),
+    "email_domain": _("The mail domain is empty: enter it."),
+}
+_NOT_TEXT = {
+    "partita_iva": lambda kind: _("The partita IVA must be text, not %(type)s.", type=kind),
+    "vat_number": lambda kind: _("The VAT number must be text, not %(type)s.", type=kind),
+    "codice_fiscale": lambda kind: _("The codice fiscale must be text, not %(type)s.", type=kind),
+    "sdi_code": lambda kind: _("The SDI code must be text, not %(type)s.", type=kind),
+    "country": lambda kind: _("The country must be text, not %(type)s.", type=kind),
+    "phone": lambda kind: _("The phone number must be text, not %(type)s.", type=kind),
+    "email_domain": lambda kind: _("The mail domain must be text, not %(type)s.", type=kind),
+}
 
 
-def _compact(value: object, field: str, what: Message) -> str:
+def _type_error(value: object, kind: str, field: str) -> IdentifierError:
+    return IdentifierError(_NOT_TEXT[kind](type(value).__name__), code="invalid_type", field=field)
+
+
+def _empty_error(kind: str, field: str) -> IdentifierError:
+    return IdentifierError(_EMPTY[kind], code="required", field=field)
+
+
+def _compact(value: object, field: str, kind: str) -> str:
     """Check that ``value`` is a non-empty string; return it upper-cased, without whitespace."""
     if not isinstance(value, str):
-        raise _type_error(value, what, field)
+        raise _type_error(value, kind, field)
     compact = _WHITESPACE_RE.sub("", value).upper()
     if not compact:
-        raise IdentifierError(
-            _("%(what)s is empty: enter it.", what=what), code="required", field=field
-        )
+        raise _empty_error(kind, field)
     return compact
 
 
@@ -237,7 +257,7 @@ def normalize_partita_iva(value: str) -> str:
     8-10 that ``stdnum.it.iva.validate`` also checks: see docs/decisions.md.
     """
     field = "vat_number"
-    compact = _compact(value, field, _("The partita IVA"))
+    compact = _compact(value, field, "partita_iva")
     digits = compact[2:] if compact.startswith("IT") else compact
     if not digits.isascii() or not digits.isdigit():
         if not digits:
@@ -339,7 +359,7 @@ _VAT_MAX = 20
 def normalize_country(value: str) -> str:
     """Return an ISO 3166-1 alpha-2 country code, upper-cased: ``" it "`` -> ``"IT"``."""
     field = "country"
-    code = _compact(value, field, _("The country"))
+    code = _compact(value, field, "country")
     if code in _COUNTRY_ALIASES:
         raise IdentifierError(
             _(
@@ -389,7 +409,7 @@ def normalize_vat_number(value: str, country: str = "IT") -> str:
     """
     field = "vat_number"
     country = normalize_country(country)
-    compact = _compact(value, field, _("The VAT number"))
+    compact = _compact(value, field, "vat_number")
     other = _other_eu_country(compact, country)
     if other is not None:
         raise IdentifierError(
@@ -586,7 +606,7 @@ def normalize_codice_fiscale(value: str) -> str:
     are, not decoded, since that is the code the person was given.
     """
     field = "fiscal_code"
-    code = _compact(value, field, _("The codice fiscale"))
+    code = _compact(value, field, "codice_fiscale")
     if not code.isascii() or not code.isalnum():
         raise IdentifierError(
             _(
@@ -681,7 +701,7 @@ def normalize_sdi_code(value: str) -> str:
     office (Codice Univoco Ufficio). Returned upper-cased, without whitespace.
     """
     field = "sdi_code"
-    code = _compact(value, field, _("The SDI code"))
+    code = _compact(value, field, "sdi_code")
     if not code.isascii() or not code.isalnum():
         raise IdentifierError(
             _(
@@ -742,14 +762,10 @@ def normalize_phone(value: str, default_region: str = "IT") -> str:
     """
     field = "phone"
     if not isinstance(value, str):
-        raise _type_error(value, _("The phone number"), field)
+        raise _type_error(value, "phone", field)
     text = value.strip()
     if not text:
-        raise IdentifierError(
-            _("%(what)s is empty: enter it.", what=_("The phone number")),
-            code="required",
-            field=field,
-        )
+        raise _empty_error("phone", field)
     shown = _show(text)
     try:
         number = phonenumbers.parse(text, default_region)
@@ -802,15 +818,11 @@ def normalize_email_domain(value: str) -> str:
     """
     field = "email_domains"
     if not isinstance(value, str):
-        raise _type_error(value, _("The mail domain"), field)
+        raise _type_error(value, "email_domain", field)
     domain = value.strip().translate(_IDNA_DOTS).lower()
     domain = domain.removeprefix("@").removesuffix(".")
     if not domain:
-        raise IdentifierError(
-            _("%(what)s is empty: enter it.", what=_("The mail domain")),
-            code="required",
-            field=field,
-        )
+        raise _empty_error("email_domain", field)
     shown = _show(domain)
     if "@" in domain:
         raise _domain_error(
