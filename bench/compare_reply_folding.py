@@ -25,8 +25,10 @@ Fragments are compared with whitespace collapsed, because mail-parser-reply stri
 every line. ``mail-parser-reply`` is read as its documentation says:
 ``EmailReplyParser(languages=...).read(text).replies[0].body`` is the latest reply
 without headers, signature and disclaimers; the rest of the text is what it folds.
-It runs twice: with Italian and English (our customers' languages) and with every
-language it knows.
+It runs four ways: with Italian and English (our customers' languages), the same
+with its ``keep_hyphen_lists`` option (so that "- item" lines do not start a
+signature), that plus our rule of not folding "Fwd:" mail, and with every language
+it knows.
 
 Usage: ``.venv/bin/python bench/compare_reply_folding.py [--json] [--dump FILE...]``.
 Prints a table and each tool's failures (or one JSON line with ``--json``);
@@ -57,6 +59,7 @@ LABELS = Path(__file__).resolve().parent / "data" / "reply_folding_labels.json"
 
 from mailparser_reply import EmailReplyParser  # noqa: E402
 from mailparser_reply.constants import MAIL_LANGUAGES  # noqa: E402
+from mailparser_reply.parser import EmailMessage  # noqa: E402
 
 from sportello.mail.parse import parse_message  # noqa: E402
 from sportello.mail.quotes import is_forward_subject, split_reply  # noqa: E402
@@ -74,11 +77,17 @@ def ours(text: str, subject: str) -> tuple[str, str]:
     return split_reply(text, forwarded=is_forward_subject(subject))
 
 
-def library(languages: list[str]):
-    parser = EmailReplyParser(languages=languages)
+def library(languages: list[str], *, keep_hyphen_lists: bool = False, forwards: bool = False):
+    """``forwards=True`` gives it our rule for "Fwd:" subjects (nothing folded), as
+    ``tickets/rendering.py`` would if the library replaced ``split_reply``."""
+    parser = EmailReplyParser(languages=languages)  # filters the languages it knows
 
     def split(text: str, subject: str) -> tuple[str, str]:
-        message = parser.read(text)
+        if forwards and is_forward_subject(subject):
+            return text, ""
+        message = EmailMessage(
+            text=text, languages=list(parser.languages), keep_hyphen_lists=keep_hyphen_lists
+        ).read()
         visible = message.replies[0].body if message.replies else text
         # What it folds: the text without the visible part (it never deletes text,
         # it only picks which fragment to show).
@@ -91,6 +100,10 @@ def library(languages: list[str]):
 TOOLS = {
     "ours (mail/quotes.py)": ours,
     "mail-parser-reply it+en": library(["it", "en"]),
+    "mail-parser-reply it+en, lists kept": library(["it", "en"], keep_hyphen_lists=True),
+    "mail-parser-reply it+en, lists kept, Fwd: kept": library(
+        ["it", "en"], keep_hyphen_lists=True, forwards=True
+    ),
     "mail-parser-reply all": library(sorted(MAIL_LANGUAGES)),
 }
 
