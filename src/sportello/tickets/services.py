@@ -571,7 +571,13 @@ def intervention_add(
     A leg outside the district takes the organisation's distance when ``km`` is not
     given. Overriding the out-of-hours decision needs a reason (SPEC 4).
     """
-    _check_intervention(kind, started_at, duration_seconds, out_of_hours_override, override_reason)
+    intervention_check(
+        kind=kind,
+        started_at=started_at,
+        duration_seconds=duration_seconds,
+        out_of_hours_override=out_of_hours_override,
+        override_reason=override_reason,
+    )
     if (
         kind in LEG_KINDS
         and km is None
@@ -606,12 +612,12 @@ def intervention_override_out_of_hours(
     *, intervention: Intervention, out_of_hours: bool | None, reason: str, actor: Actor = SYSTEM
 ) -> Intervention:
     """Force an intervention in or out of hours (None: back to the calendar's decision)."""
-    _check_intervention(
-        intervention.kind,
-        intervention.started_at,
-        intervention.duration_seconds,
-        out_of_hours,
-        reason,
+    intervention_check(
+        kind=intervention.kind,
+        started_at=intervention.started_at,
+        duration_seconds=intervention.duration_seconds,
+        out_of_hours_override=out_of_hours,
+        override_reason=reason,
     )
     old = [intervention.out_of_hours_override, intervention.override_reason]
     with transaction.atomic(savepoint=False):
@@ -632,7 +638,17 @@ def intervention_override_out_of_hours(
     return intervention
 
 
-def _check_intervention(kind, started_at, duration_seconds, override, reason) -> None:
+def intervention_check(
+    *,
+    kind: str,
+    started_at: datetime | None,
+    duration_seconds: int | None,
+    out_of_hours_override: bool | None = None,
+    override_reason: str = "",
+) -> None:
+    """Raise ``TicketInputError`` naming the field when an intervention cannot be
+    recorded as given (forms call it to show the error beside the field)."""
+    override, reason = out_of_hours_override, override_reason
     if kind not in InterventionKind.values:
         raise TicketInputError(
             _("Unknown intervention kind %(kind)s: use one of %(choices)s.")
