@@ -439,6 +439,8 @@ def normalize_vat_number(value: str, country: str = "IT") -> str:
         )
     prefix = _vat_prefix(country)
     if prefix in _EU_VAT_PREFIXES:
+        if prefix != country and number.startswith(country):
+            number = prefix + number[2:]  # "GR094259216": the ISO code for the VAT prefix
         if not number.startswith(prefix):
             number = prefix + number
         return _stdnum_validate(eu_vat.validate, number, country, VAT_EXAMPLES.get(prefix))

@@ -121,6 +121,7 @@ def test_a_wrong_check_digit_is_refused_for_that_country(country, number):
         # Greece's VAT prefix is EL, not its ISO code GR.
         ("094259216", "GR", "EL094259216"),
         ("EL 094 259 216", "GR", "EL094259216"),
+        ("GR094259216", "GR", "EL094259216"),  # written with the ISO code
         # Italy keeps its 11 digits without prefix, as before.
         ("IT 00488410010", "IT", "00488410010"),
         ("00488410010", "it", "00488410010"),
