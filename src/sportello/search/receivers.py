@@ -23,6 +23,8 @@ _TICKET_INDEXED_FIELDS = frozenset(
     {"subject", "number", "contact", "contact_id", "organisation", "organisation_id"}
 )
 
+_MESSAGE_INDEXED_FIELDS = frozenset({"text", "sender", "direction", "automatic", "ticket"})
+
 
 def ticket_saved(sender, instance: Ticket, created: bool, raw: bool = False, **kwargs) -> None:
     if raw:
@@ -43,8 +45,11 @@ def message_saved(sender, instance: Message, created: bool, raw: bool = False, *
     if created:
         if not getattr(instance.ticket, "opening", False):  # else ticket_opened has it
             index.document_message_added(message=instance)
-    else:
-        index.document_build(ticket=instance.ticket)
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not (set(update_fields) & _MESSAGE_INDEXED_FIELDS):
+        return  # delivery status and the like
+    index.document_build(ticket=instance.ticket)
 
 
 def _deleted_itself(sender, kwargs) -> bool:

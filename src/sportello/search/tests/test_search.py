@@ -289,3 +289,21 @@ def test_pages_hold_25_tickets_each(people, bob):
     assert len(first.hits) == 25 and first.has_next
     assert numbers(first) + numbers(second) == [t.number for t in made]
     assert not second.has_next
+
+
+def test_a_ticket_saved_without_the_service_is_indexed_too(people, bob):
+    from sportello.tickets.models import Message, Ticket
+
+    t = Ticket.objects.create(
+        number="2026-900001", subject="Scanner", channel="email", created_at=timezone.now()
+    )
+    Message.objects.create(
+        ticket=t, kind="email", direction="in", text="Non scansiona", created_at=timezone.now()
+    )
+    assert numbers(search(bob, "scanner scansiona")) == [t.number]
+    message = t.messages.get()
+    message.delivery_status = "sent"
+    message.save(update_fields=["delivery_status"])
+    message.text = "Ora scansiona a colori"
+    message.save()
+    assert numbers(search(bob, "colori")) == [t.number]
