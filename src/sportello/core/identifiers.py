@@ -23,6 +23,34 @@ import phonenumbers
 
 from sportello.errors import SportelloError
 
+
+class Message(str):
+    """An English message that remembers its msgid and values, for translation later.
+
+    This module stays free of Django; where a person reads the error, Django's gettext
+    translates ``template`` and fills in ``params`` (``sportello.core.i18n``).
+    """
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, params: dict | None = None):
+        text = template % params if params else template
+        message = super().__new__(cls, text)
+        message.template, message.params = template, dict(params or {})
+        return message
+
+    def __mod__(self, params) -> Message:
+        return Message(self.template, params)
+
+
+def gettext_noop(message: str) -> Message:
+    """Mark ``message`` for the catalogue (makemessages knows this name)."""
+    return Message(message)
+
+
+_ = gettext_noop
+
 __all__ = [
     "IdentifierError",
     "codice_fiscale_check_char",
@@ -71,13 +99,16 @@ def _compact(value: object, field: str, label: str) -> str:
     """Check that ``value`` is a non-empty string; return it upper-cased, without whitespace."""
     if not isinstance(value, str):
         raise IdentifierError(
-            f"{label} must be text, not {type(value).__name__}.",
+            _("%(label)s must be text, not %(type)s.")
+            % {"label": label, "type": type(value).__name__},
             code="invalid_type",
             field=field,
         )
     compact = _WHITESPACE_RE.sub("", value).upper()
     if not compact:
-        raise IdentifierError(f"{label} is empty: enter it.", code="required", field=field)
+        raise IdentifierError(
+            _("%(label)s is empty: enter it.") % {"label": label}, code="required", field=field
+        )
     return compact
 
 
@@ -106,15 +137,19 @@ def partita_iva_check_digit(first10: str) -> str:
 def _check_eleven_digits(digits: str, *, label: str, field: str) -> None:
     if digits == "0" * 11:
         raise IdentifierError(
-            f"{label} {digits} is made only of zeros: enter the real number.",
+            _("%(label)s %(digits)s is made only of zeros: enter the real number.")
+            % {"label": label, "digits": digits},
             code="invalid_number",
             field=field,
         )
     expected = partita_iva_check_digit(digits[:10])
     if digits[10] != expected:
         raise IdentifierError(
-            f"{label} {digits} has a wrong check digit (expected {expected}): "
-            "check for a typing error.",
+            _(
+                "%(label)s %(digits)s has a wrong check digit (expected %(expected)s): "
+                "check for a typing error."
+            )
+            % {"label": label, "digits": digits, "expected": expected},
             code="invalid_check_digit",
             field=field,
         )
@@ -126,13 +161,13 @@ def normalize_partita_iva(value: str) -> str:
     Whitespace is ignored and an ``IT`` country prefix is accepted and dropped:
     ``"IT 00488410010"`` becomes ``"00488410010"``.
     """
-    field, label = "vat_number", "Partita IVA"
-    compact = _compact(value, field, "The partita IVA")
+    field, label = "vat_number", _("Partita IVA")
+    compact = _compact(value, field, _("The partita IVA"))
     digits = compact[2:] if compact.startswith("IT") else compact
     if not digits.isascii() or not digits.isdigit():
         if not digits:
             raise IdentifierError(
-                "The partita IVA has only the IT prefix: add its 11 digits.",
+                _("The partita IVA has only the IT prefix: add its 11 digits."),
                 code="invalid_length",
                 field=field,
             )
@@ -145,21 +180,30 @@ def normalize_partita_iva(value: str) -> str:
             and compact[2:].isalnum()
         ):
             raise IdentifierError(
-                f"{label} {_show(compact)} looks like a foreign VAT number: an Italian "
-                "partita IVA is 11 digits, optionally preceded by IT.",
+                _(
+                    "%(label)s %(value)s looks like a foreign VAT number: an Italian "
+                    "partita IVA is 11 digits, optionally preceded by IT."
+                )
+                % {"label": label, "value": _show(compact)},
                 code="invalid_characters",
                 field=field,
             )
         raise IdentifierError(
-            f"{label} {_show(compact)} must be made of 11 digits (optionally preceded by IT): "
-            "remove letters and symbols.",
+            _(
+                "%(label)s %(value)s must be made of 11 digits (optionally preceded by IT): "
+                "remove letters and symbols."
+            )
+            % {"label": label, "value": _show(compact)},
             code="invalid_characters",
             field=field,
         )
     if len(digits) != 11:
         raise IdentifierError(
-            f"{label} {_show(compact)} has {len(digits)} digits instead of 11: "
-            "check that none is missing or repeated (leading zeros count).",
+            _(
+                "%(label)s %(value)s has %(count)s digits instead of 11: "
+                "check that none is missing or repeated (leading zeros count)."
+            )
+            % {"label": label, "value": _show(compact), "count": len(digits)},
             code="invalid_length",
             field=field,
         )
@@ -247,7 +291,7 @@ def normalize_codice_fiscale(value: str) -> str:
     are, not decoded, since that is the code the person was given.
     """
     field = "fiscal_code"
-    code = _compact(value, field, "The codice fiscale")
+    code = _compact(value, field, _("The codice fiscale"))
     if not code.isascii() or not code.isalnum():
         raise IdentifierError(
             f"Codice fiscale {_show(code)} may only contain letters and digits: "
@@ -263,7 +307,7 @@ def normalize_codice_fiscale(value: str) -> str:
                 code="invalid_characters",
                 field=field,
             )
-        _check_eleven_digits(code, label="Codice fiscale", field=field)
+        _check_eleven_digits(code, label=_("Codice fiscale"), field=field)
         return code
     if len(code) != 16:
         hint = (
@@ -296,8 +340,11 @@ def normalize_codice_fiscale(value: str) -> str:
     expected = codice_fiscale_check_char(code[:15])
     if code[15] != expected:
         raise IdentifierError(
-            f"Codice fiscale {code} has a wrong check character (expected {expected}): "
-            "check for a typing error.",
+            _(
+                "Codice fiscale %(code)s has a wrong check character (expected %(expected)s): "
+                "check for a typing error."
+            )
+            % {"code": code, "expected": expected},
             code="invalid_check_digit",
             field=field,
         )

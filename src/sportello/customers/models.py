@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sportello.core import identifiers
+from sportello.core.i18n import translated
 
 # Gmail and friends are shared by millions: a sender's domain there says nothing about
 # which customer they work for, so those domains never match an organisation.
@@ -111,7 +112,7 @@ class Organisation(models.Model):
                 try:
                     setattr(self, field, normalise(value))
                 except identifiers.IdentifierError as exc:
-                    errors[field] = [str(exc)]
+                    errors[field] = [translated(exc.message)]
         try:
             super().clean_fields(exclude=set(exclude or ()) | set(errors))
         except ValidationError as exc:
@@ -178,7 +179,7 @@ class OrganisationDomain(models.Model):
         try:
             self.domain = identifiers.normalize_email_domain(self.domain)
         except identifiers.IdentifierError as exc:
-            raise ValidationError({"domain": str(exc)})
+            raise ValidationError({"domain": translated(exc.message)})
         if self.domain in FREE_MAIL_DOMAINS:
             raise ValidationError(
                 {
@@ -292,4 +293,4 @@ class ContactPhone(models.Model):
         try:
             self.number = identifiers.normalize_phone(self.number)
         except identifiers.IdentifierError as exc:
-            raise ValidationError({"number": str(exc)})
+            raise ValidationError({"number": translated(exc.message)})

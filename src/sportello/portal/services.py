@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sportello.core import identifiers
+from sportello.core.i18n import translated
 from sportello.core.models import SupportSettings
 from sportello.customers.models import (
     FREE_MAIL_DOMAINS,
@@ -94,7 +95,7 @@ def tax_id_normalize(value: str) -> str:
                 "Enter the company's partita IVA (11 digits) or your codice fiscale "
                 "(16 characters). %(detail)s"
             )
-            % {"detail": exc.message},
+            % {"detail": translated(exc.message)},
             field="tax_id",
         )
 

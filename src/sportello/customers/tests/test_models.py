@@ -17,7 +17,7 @@ def test_a_wrong_vat_check_digit_is_an_error_on_that_field():
     with pytest.raises(ValidationError) as exc:
         org.full_clean()
     assert list(exc.value.message_dict) == ["vat_number"]
-    assert "check digit" in exc.value.message_dict["vat_number"][0]
+    assert "cifra di controllo" in exc.value.message_dict["vat_number"][0]  # Italian (issue 14)
 
 
 def test_identifiers_are_stored_normalised():
