@@ -10,7 +10,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from sportello.tariff.text import format_money
+
 from . import services
+from .event_text import event_text
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -23,6 +26,12 @@ from .models import (
     TicketEvent,
 )
 from .rendering import message_shown
+
+
+def euro(value) -> str:
+    """Money as the charge lines write it: 15,00 € (it), €15.00 (en)."""
+    language = "en" if (get_language() or "it").startswith("en") else "it"
+    return format_money(value, language)
 
 
 class MessageInline(admin.StackedInline):
@@ -63,12 +72,16 @@ class InterventionInline(admin.TabularInline):
 class EventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
-    fields = ["created_at", "kind", "actor_label", "data"]
+    fields = ["created_at", "kind", "actor_label", "change"]
     readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -174,20 +187,19 @@ class TicketAdmin(admin.ModelAdmin):
         if charges.problem:
             return charges.problem
         language = get_language() or "it"
+        # The description ends with the amount ("... = 15,00 €"): not repeated after it.
         rows = format_html_join(
-            "",
-            "<li>{}: <strong>€ {}</strong></li>",
-            ((line.description(language), line.amount) for line in charges.lines.all()),
+            "", "<li>{}</li>", ((line.description(language),) for line in charges.lines.all())
         )
         state = _("frozen") if charges.frozen else _("follows the ticket")
         return format_html(
-            "<ul>{}</ul>{} € {} + {} € {} = <strong>€ {}</strong> ({}, {})",
+            "<ul>{}</ul>{} {} + {} {} = <strong>{}</strong> ({}, {})",
             rows,
             _("net"),
-            charges.net,
+            euro(charges.net),
             _("VAT"),
-            charges.vat,
-            charges.total,
+            euro(charges.vat),
+            euro(charges.total),
             charges.tariff_version,
             state,
         )
@@ -266,9 +278,15 @@ class InterventionAdmin(admin.ModelAdmin):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(admin.ModelAdmin):
-    list_display = ["ticket", "created_at", "kind", "actor_label"]
+    list_display = ["ticket", "created_at", "kind", "actor_label", "change"]
     list_filter = ["kind"]
     raw_id_fields = ["ticket"]
+    fields = ["ticket", "created_at", "kind", "actor_label", "change"]
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)
 
     def has_change_permission(self, request, obj=None):
         return False  # the audit trail is append-only
