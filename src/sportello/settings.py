@@ -367,6 +367,9 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_ROOT = PACKAGE_DIR / "static" / "root"
 # The privacy notice customers accept when they register; bump it when the text changes.
 SPORTELLO_PRIVACY_VERSION = os.environ.get("SPORTELLO_PRIVACY_VERSION", "2025-01")
+# Staff roles (agent, supervisor, billing, admin) e-mailed when a sign-up waits for approval;
+# empty tells nobody.
+SPORTELLO_SIGNUP_NOTIFY_ROLES = env_list("SPORTELLO_SIGNUP_NOTIFY_ROLES", "supervisor,admin")
 
 # Mail receiver (sportello smtpd)
 # host:port to listen on; empty means `sportello serve` does not start that receiver.

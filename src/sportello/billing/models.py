@@ -105,6 +105,8 @@ class TariffVersion(models.Model):
         ordering = ["-valid_from"]
 
     def __str__(self) -> str:
+        if self.valid_from <= date(2000, 1, 1):  # the default version: a date nobody chose
+            return str(self.label)
         return f"{self.label} ({self.valid_from:%d/%m/%Y})"
 
     def clean(self) -> None:

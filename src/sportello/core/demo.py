@@ -77,8 +77,14 @@ PROBLEMS = [
     ("Backup NAS fallito", "Il NAS ha inviato una mail di errore sul backup notturno."),
     ("Nuovo utente da configurare", "Lunedì entra una nuova collega: serve account e PC."),
     ("Server acceso ma non raggiungibile", "Il gestionale non si apre, il server sembra acceso."),
-    ("Printer jams on every job", "Our office printer jams on every print job since Monday."),
-    ("Cannot open the invoicing software", "The invoicing program says the licence expired."),
+    (
+        "La stampante si inceppa a ogni stampa",
+        "Da lunedì la stampante dell'ufficio si inceppa a ogni lavoro di stampa.",
+    ),
+    (
+        "Il gestionale di fatturazione non si apre",
+        "Il programma di fatturazione dice che la licenza è scaduta.",
+    ),
     ("Monitor sfarfalla", "Il monitor della postazione 3 sfarfalla e si spegne."),
 ]
 
