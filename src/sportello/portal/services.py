@@ -86,7 +86,7 @@ def tax_id_normalize(value: str) -> str:
                 "Enter the company's partita IVA (11 digits) or your codice fiscale "
                 "(16 characters). %(detail)s"
             )
-            % {"detail": exc.message},
+            % {"detail": exc.translated()},
             field="tax_id",
         )
 
