@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import translation
 from tqdm import tqdm
 
 from sportello.mail.parse import is_mbox, iter_mbox
@@ -195,6 +196,11 @@ class Command(BaseCommand):
             sys.exit(EX_TEMPFAIL)
 
     def verify(self, options):
+        # The command speaks English, as every other command does; the reasons too.
+        with translation.override("en"):
+            return self._verify(options)
+
+    def _verify(self, options):
         from sportello.mail.models import RawMessage
         from sportello.mail.selectors import attachment_file_mismatches, raw_file_mismatches
         from sportello.tickets.models import Attachment
