@@ -2,11 +2,14 @@
 
 The order is what makes intake lose nothing:
 
-1. ``raw_store`` writes the bytes (storage API) and a ``RawMessage`` row, and commits,
-   before anything parses the message.
+1. ``raw_store`` writes the bytes durably (``sportello.core.files``: temporary file,
+   fsync, rename, fsync of the folder), then commits a ``RawMessage`` row, before
+   anything parses the message or anyone is answered.
 2. ``raw_process`` parses and files it in one transaction: a new ticket, a message
    appended to a ticket, or ignored automatic mail. Any exception rolls that
-   transaction back and puts the raw message in quarantine with the error.
+   transaction back and puts the raw message in quarantine with the error. It first
+   checks the stored bytes against the row (size, SHA-256): a missing or different file
+   is quarantined with that reason and never opens a ticket.
 
 Processing is idempotent: the same bytes are one ``RawMessage`` (SHA-256), and the
 same Message-ID already filed is a ``duplicate``.
@@ -29,7 +32,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sportello.core.files import mismatch_reason, storage_mismatch, storage_put
+from sportello.core.files import (
+    fsync_enabled,
+    mismatch_reason,
+    storage_mismatch,
+    storage_put,
+)
 from sportello.core.models import SupportSettings
 from sportello.customers.models import (
     FREE_MAIL_DOMAINS,
@@ -124,8 +132,9 @@ def _synchronous_commit():
     """On SQLite, the row's commit waits for the disk (``synchronous=FULL``): the default
     ``NORMAL`` of WAL mode survives a killed process but may lose the last commits to a
     power cut, and a ``250`` must survive both. PostgreSQL commits synchronously already.
-    Outside a transaction only: SQLite refuses the change inside one."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    Outside a transaction only: SQLite refuses the change inside one. Not inside
+    ``fsync_deferred()`` (file imports), which syncs everything once at the end."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block or not fsync_enabled():
         yield
         return
     with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
+from django.utils import translation
 
 from sportello.core import files
 from sportello.core.files import (
@@ -95,6 +96,7 @@ def test_a_write_killed_half_way_leaves_the_old_file_or_nothing_at_the_name(tmp_
     assert leftovers and all(p.startswith(".big.bin.") and p.endswith(".tmp") for p in leftovers)
 
 
+@translation.override("en")
 def test_an_existing_file_is_kept_only_when_size_and_hash_match(tmp_path):
     data = b"Subject: ciao\r\n\r\ntesto\r\n"
     target = tmp_path / "raw.eml"
@@ -149,3 +151,16 @@ def test_the_development_mail_backend_writes_one_whole_file_per_message(tmp_path
     assert len(written) == 2 and all(n.endswith(".eml") for n in written)
     assert b"Subject: Ticket 0" in (tmp_path / written[0]).read_bytes()
     assert b"Subject: Ticket 1" in (tmp_path / written[1]).read_bytes()
+
+
+def test_a_deferred_batch_is_written_whole_without_one_fsync_per_file(tmp_path, monkeypatch):
+    calls: list[int] = []
+    monkeypatch.setattr(files.os, "fsync", lambda fd: calls.append(fd))
+    with files.fsync_deferred():
+        assert not files.fsync_enabled()
+        for n in range(3):
+            write_durable(tmp_path / "import" / f"{n}.eml", b"x" * n)
+    assert calls == []
+    assert files.fsync_enabled()
+    assert sorted(os.listdir(tmp_path / "import")) == ["0.eml", "1.eml", "2.eml"]
+    assert (tmp_path / "import" / "2.eml").read_bytes() == b"xx"

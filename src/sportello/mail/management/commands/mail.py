@@ -27,6 +27,7 @@ from django.db import DatabaseError
 from django.utils import translation
 from tqdm import tqdm
 
+from sportello.core.files import fsync_deferred
 from sportello.mail.parse import is_mbox, iter_mbox
 from sportello.mail.services import ingest_raw
 
@@ -107,6 +108,19 @@ class Command(BaseCommand):
         raise CommandError(f"Unknown action {options['action']}", returncode=2)
 
     def ingest(self, options):
+        if not options["files"]:
+            # The MTA pipe: the message is durable (fsynced) before the exit status 0.
+            return self._ingest(options)
+        # An import: every file is still renamed into place whole, but fsynced once for
+        # the whole import, at the end (os.sync), not one by one; the source files stay
+        # where they are, and a rerun after a power cut repairs what did not reach the disk.
+        with fsync_deferred():
+            try:
+                return self._ingest(options)
+            finally:
+                os.sync()
+
+    def _ingest(self, options):
         files = [Path(f) for f in options["files"]]
         for path in files:
             if not path.exists():
