@@ -34,7 +34,7 @@ system-test-deps:
 # A desk on this machine: the mail receiver on port 2525 (send it mail, it opens tickets)
 # and outgoing mail written to var/sent-mail/ instead of sent; the environment overrides.
 run: export SPORTELLO_SMTP_BIND ?= 127.0.0.1:2525
-run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_BACKEND ?= sportello.core.email_backend.EmailBackend
 run: install
 	$(BIN)/sportello migrate --no-input
 	$(BIN)/sportello demo

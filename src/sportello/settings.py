@@ -207,8 +207,10 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("SPORTELLO_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
     "default": {
+        # Django's file system storage with every file written durably (temporary file,
+        # fsync, rename, fsync of the folder: sportello/core/files.py, issue 17).
         "BACKEND": os.environ.get(
-            "SPORTELLO_STORAGE", "django.core.files.storage.FileSystemStorage"
+            "SPORTELLO_STORAGE", "sportello.core.files.DurableFileSystemStorage"
         ),
     },
     "staticfiles": {

@@ -15,13 +15,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from sportello.core.files import storage_put
 from sportello.customers.models import Contact, Organisation
 
 from . import signals
@@ -570,11 +569,12 @@ def attachment_add(
         content_id=content_id[:255],
         inline=inline,
     )
-    path = attachment_path(attachment, filename)
-    if default_storage.exists(path):
-        attachment.file.name = path  # same bytes already stored: share them
-    else:
-        attachment.file.save(path, ContentFile(content), save=False)
+    # Same bytes already stored are shared, but only once their size and SHA-256 are
+    # checked: a file left empty by a killed write is replaced, durably, before the row
+    # that points at it is saved (sportello/core/files.py, issue 17).
+    attachment.file.name = storage_put(
+        attachment_path(attachment, filename), content, sha256=digest
+    )
     with transaction.atomic(savepoint=False):
         attachment.save()
         _event(
