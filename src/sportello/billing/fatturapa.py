@@ -158,9 +158,7 @@ def build(statement: Statement) -> ET.Element:
     _sub(documento, "Numero", statement.display_number)
     _sub(documento, "ImportoTotaleDocumento", _amount(statement.total))
     if statement.kind == Statement.Kind.INVOICE:
-        causale = _("Assistenza informatica, %(month)s") % {
-            "month": statement.period.strftime("%m/%Y")
-        }
+        causale = _("IT support, %(month)s") % {"month": statement.period.strftime("%m/%Y")}
     else:
         causale = statement.reason
     _sub(documento, "Causale", latin(causale, 200))

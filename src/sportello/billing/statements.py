@@ -809,7 +809,11 @@ def statement_issue(
 
 
 def statements_issue_month(
-    *, period: date, organisation: Organisation | None = None, actor: Actor = SYSTEM
+    *,
+    period: date,
+    organisation: Organisation | None = None,
+    actor: Actor = SYSTEM,
+    issue_date: date | None = None,
 ) -> list[tuple[Statement, BaseException | None]]:
     """Issue every draft of ``period`` (or one organisation's); each in its own
     transaction, so one blocked statement does not hold up the others."""
@@ -821,7 +825,7 @@ def statements_issue_month(
     out = []
     for draft in drafts.order_by("organisation__name", "pk"):
         try:
-            out.append((statement_issue(statement=draft, actor=actor), None))
+            out.append((statement_issue(statement=draft, actor=actor, issue_date=issue_date), None))
         except (StatementBlockedError, StatementImmutableError, StatementInputError) as exc:
             out.append((draft, exc))
     return out

@@ -115,5 +115,5 @@ def test_an_invalid_invoice_is_refused_naming_the_element(issued):
 def test_a_draft_has_no_e_invoice():
     month = november()
     draft = st.statement_draft(organisation=month["org_a"], period=NOV).statement
-    with pytest.raises(FatturaPAInvalidError, match="issue"):
+    with pytest.raises(FatturaPAInvalidError, match="emetti"):
         fatturapa.render(draft)

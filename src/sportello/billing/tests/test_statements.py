@@ -202,7 +202,7 @@ def test_a_credit_note_references_the_statement_and_cannot_exceed_it(month):
         Decimal("5.50"),
         Decimal("30.50"),
     )
-    with pytest.raises(StatementInputError, match="too much"):
+    with pytest.raises(StatementInputError, match="troppo"):
         st.credit_note_issue(
             statement=s, lines=[{"description": "x", "amount": "225.01"}], reason="r"
         )
@@ -212,9 +212,9 @@ def test_a_credit_note_references_the_statement_and_cannot_exceed_it(month):
 
 def test_a_manual_line_needs_a_reason_and_a_valid_amount(month):
     s = draft(month["org_a"]).statement
-    with pytest.raises(StatementInputError, match="reason"):
+    with pytest.raises(StatementInputError, match="motivo"):
         st.statement_line_add(statement=s, description="Sconto", amount="-10.00", reason=" ")
-    with pytest.raises(StatementInputError, match="two decimals"):
+    with pytest.raises(StatementInputError, match="due decimali"):
         st.statement_line_add(statement=s, description="Sconto", amount="1.005", reason="r")
     with pytest.raises(StatementInputError, match="Natura"):
         st.statement_line_add(statement=s, description="x", amount="1", reason="r", natura="N2")
