@@ -307,6 +307,15 @@ class BillingSettings(models.Model):
     payment_days = models.PositiveSmallIntegerField(
         _("payment terms (days from the statement date)"), default=30
     )
+    billing_start = models.DateField(
+        _("bill tickets resolved from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Tickets resolved before this day were billed outside Sportello and never come "
+            "onto a statement. Empty: every unbilled ticket does."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -206,12 +206,21 @@ def statement_blockers(statement: Statement) -> list[Blocker]:
 
 def _eligible(org: Organisation, period: date):
     """Tickets of ``org`` resolved before the month's end, on no statement, not moved on."""
-    return (
+    tickets = (
         Ticket.objects.filter(organisation=org, resolved_at__lt=month_end(period))
         .filter(Q(billable=True) | Q(non_billable_reason=NonBillableReason.CONTRACT))
         .filter(statement_row__isnull=True)
         .exclude(billing_deferral__until__gt=period)
     )
+    start = _billing_start()
+    return tickets if start is None else tickets.filter(resolved_at__gte=start)
+
+
+def _billing_start() -> datetime | None:
+    day = BillingSettings.load().billing_start
+    if day is None:
+        return None
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone.get_current_timezone_name()))
 
 
 def provisional_tickets(org: Organisation, period: date) -> list[Ticket]:
@@ -481,6 +490,9 @@ def statements_draft_month(
             resolved_at__lt=end,
             statement_row__isnull=True,
         )
+        start = _billing_start()
+        if start is not None:
+            with_work = with_work.filter(resolved_at__gte=start)
         drafts = Statement.objects.filter(
             organisation=OuterRef("pk"), period=period, state=Statement.State.DRAFT
         )

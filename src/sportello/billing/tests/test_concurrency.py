@@ -56,9 +56,7 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_two_billing_users_at_once_bill_each_ticket_once(tmp_path):
-    orgs = [
-        OrganisationFactory(name=f"Cliente {n}", sdi_code="M5UXCR1") for n in range(6)
-    ]
+    orgs = [OrganisationFactory(name=f"Cliente {n}", sdi_code="M5UXCR1") for n in range(6)]
     for n, org in enumerate(orgs):
         contact = ContactFactory(organisation=org)
         for day in range(2, 6):

@@ -8,6 +8,7 @@ YYYY-MM, an unknown organisation).
   sportello billing draft  --month 2026-11 [--organisation ID]
   sportello billing issue  --month 2026-11 [--organisation ID] [--date YYYY-MM-DD]
   sportello billing export --month 2026-11 --format fatturapa|pdf|csv --out DIR [--excel]
+  sportello billing defer  --month 2026-11 TICKET... [--reason TEXT]   (to next month)
 """
 
 from __future__ import annotations
@@ -36,9 +37,14 @@ class Command(BaseCommand):
             ("draft", "build or rebuild the month's draft statements"),
             ("issue", "issue the month's drafts (numbered, then immutable)"),
             ("export", "write the month's issued statements as files"),
+            ("defer", "move tickets to next month's close"),
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("--month", required=True, help="YYYY-MM")
+            if name == "defer":
+                p.add_argument("tickets", nargs="+", help="ticket numbers, e.g. 2026-000003")
+                p.add_argument("--reason", default="", help="why (kept in the audit trail)")
+                continue
             p.add_argument("--organisation", type=int, help="only this organisation (id)")
             if name == "issue":
                 p.add_argument("--date", help="issue date, YYYY-MM-DD (default today)")
@@ -65,6 +71,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "draft":
             return self._draft(period, org, actor)
+        if action == "defer":
+            return self._defer(period, options["tickets"], options["reason"], actor)
         if action == "issue":
             return self._issue(period, org, actor, options.get("date"))
         return self._export(period, org, options)
@@ -84,6 +92,22 @@ class Command(BaseCommand):
         if blocked:
             self._fail(summary + " Fix what is listed, then draft again.")
         self.stdout.write(summary)
+
+    def _defer(self, period: date, numbers: list[str], reason: str, actor) -> None:
+        from sportello.tickets.models import Ticket
+
+        found = {t.number: t for t in Ticket.objects.filter(number__in=numbers)}
+        unknown = [n for n in numbers if n not in found]
+        if unknown:
+            raise CommandError(f"Unknown ticket number(s): {', '.join(unknown)}.", returncode=2)
+        for number in numbers:
+            try:
+                deferral = statements.ticket_defer(
+                    ticket=found[number], period=period, actor=actor, reason=reason
+                )
+            except BillingError as exc:
+                self._fail(f"{number}\t{exc}")
+            self.stdout.write(f"{number}\tmoved to {deferral.until:%Y-%m}")
 
     def _issue(self, period: date, org, actor, when: str | None) -> None:
         issue_date = None
