@@ -33,7 +33,12 @@ from sportello.customers.models import BillingMode, Organisation
 from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
 from sportello.tickets.services import SYSTEM, Actor
 
-from .errors import StatementBlockedError, StatementImmutableError, StatementInputError
+from .errors import (
+    FatturaPAInvalidError,
+    StatementBlockedError,
+    StatementImmutableError,
+    StatementInputError,
+)
 from .models import (
     NATURA_CHOICES,
     BillingAudit,
@@ -750,6 +755,11 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
     statement.supplier = company.snapshot()
     statement.customer = _organisation_snapshot(statement.organisation)
     statement.save()
+    # The e-invoice must be valid the moment the number is taken: if the schema refuses
+    # it, the transaction rolls back and the number stays free (no gap, no bad invoice).
+    from . import fatturapa
+
+    fatturapa.render(statement)
     _audit(
         statement,
         "issued",
@@ -838,7 +848,12 @@ def statements_issue_month(
     for draft in drafts.order_by("organisation__name", "pk"):
         try:
             out.append((statement_issue(statement=draft, actor=actor, issue_date=issue_date), None))
-        except (StatementBlockedError, StatementImmutableError, StatementInputError) as exc:
+        except (
+            StatementBlockedError,
+            StatementImmutableError,
+            StatementInputError,
+            FatturaPAInvalidError,
+        ) as exc:
             out.append((draft, exc))
     return out
 
@@ -962,3 +977,56 @@ def debit_note_issue(*, statement: Statement, lines: list[dict], reason: str, **
     return note_issue(
         statement=statement, kind=Statement.Kind.DEBIT_NOTE, lines=lines, reason=reason, **kw
     )
+
+
+# --- reads for the month-close page ------------------------------------------------------
+
+
+@dataclass
+class OrganisationMonth:
+    """One organisation's row on the month-close page."""
+
+    organisation: Organisation
+    draft: Statement | None
+    issued: list[Statement]
+    final_unbilled: int
+    provisional: int
+    blockers: list[Blocker]
+
+
+def month_overview(period: date) -> list[OrganisationMonth]:
+    """Every organisation with something to bill in ``period``, a draft or an issued
+    statement of it: what is ready, what is offered, what blocks it."""
+    period = period.replace(day=1)
+    end = month_end(period)
+    start = _billing_start()
+    unbilled = Ticket.objects.filter(resolved_at__lt=end, statement_row__isnull=True).filter(
+        Q(billable=True) | Q(non_billable_reason=NonBillableReason.CONTRACT)
+    )
+    if start is not None:
+        unbilled = unbilled.filter(resolved_at__gte=start)
+    unbilled = unbilled.exclude(billing_deferral__until__gt=period)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for org_id, status in unbilled.values_list("organisation_id", "status"):
+        if org_id is not None:
+            counts[org_id][0 if status == Status.CLOSED else 1] += 1
+    statements = list(
+        Statement.objects.filter(period=period).select_related("organisation").order_by("number")
+    )
+    org_ids = set(counts) | {s.organisation_id for s in statements}
+    out = []
+    for org in Organisation.objects.filter(pk__in=org_ids).order_by("name", "pk"):
+        mine = [s for s in statements if s.organisation_id == org.pk]
+        draft = next((s for s in mine if s.state == Statement.State.DRAFT), None)
+        blockers = statement_blockers(draft) if draft else organisation_blockers(org)
+        out.append(
+            OrganisationMonth(
+                organisation=org,
+                draft=draft,
+                issued=[s for s in mine if s.state == Statement.State.ISSUED],
+                final_unbilled=counts[org.pk][0],
+                provisional=counts[org.pk][1],
+                blockers=blockers,
+            )
+        )
+    return out
