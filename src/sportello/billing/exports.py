@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -147,11 +148,41 @@ def statement_html(statement: Statement, *, language: str = "it") -> str:
         return render_to_string("billing/statement_pdf.html", pdf_context(statement))
 
 
+PDF_CSS = Path(__file__).resolve().parent / "templates" / "billing" / "statement_pdf.css"
+_weasy: dict = {}
+
+
+def pdf_from_html(html: str) -> bytes:
+    """WeasyPrint with the stylesheet and fonts loaded once per process (a third faster
+    than parsing them for every statement). Touches no database: worker processes of
+    ``pdfs_render`` run it."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not _weasy:
+        fonts = FontConfiguration()
+        _weasy.update(fonts=fonts, css=CSS(filename=str(PDF_CSS), font_config=fonts))
+    return HTML(string=html).write_pdf(stylesheets=[_weasy["css"]], font_config=_weasy["fonts"])
+
+
 def statement_pdf(statement: Statement, *, language: str = "it") -> bytes:
     """The statement as a PDF (WeasyPrint), Italian by default."""
-    from weasyprint import HTML
+    return pdf_from_html(statement_html(statement, language=language))
 
-    return HTML(string=statement_html(statement, language=language)).write_pdf()
+
+def pdfs_render(statements, *, jobs: int | None = None) -> list[bytes]:
+    """PDFs of many statements: the pages are built here (database reads), the layout
+    (the slow part, about 0.3 s a statement) on ``jobs`` processes, one per core."""
+    htmls = [statement_html(s) for s in statements]
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    if jobs <= 1 or len(htmls) < 4:
+        return [pdf_from_html(html) for html in htmls]
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # Forked workers only lay out HTML: they never use the inherited database connection.
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
+        return list(pool.map(pdf_from_html, htmls, chunksize=4))
 
 
 def pdf_name(statement: Statement) -> str:
@@ -172,7 +203,13 @@ class Written:
 
 
 def export_month(
-    *, period: date, fmt: str, out: Path, organisation=None, excel: bool = False
+    *,
+    period: date,
+    fmt: str,
+    out: Path,
+    organisation=None,
+    excel: bool = False,
+    jobs: int | None = None,
 ) -> list[Written]:
     """Write the month's issued documents to ``out`` in ``fmt`` (fatturapa, pdf, csv).
 
@@ -189,9 +226,9 @@ def export_month(
         path.write_text(text, encoding="utf-8-sig" if excel else "utf-8", newline="")
         return [Written(path, None)]
     if fmt == "pdf":
-        for statement in statements:
+        for statement, pdf in zip(statements, pdfs_render(statements, jobs=jobs), strict=True):
             path = out / pdf_name(statement)
-            path.write_bytes(statement_pdf(statement))
+            path.write_bytes(pdf)
             written.append(Written(path, statement))
         return written
     if fmt == "fatturapa":

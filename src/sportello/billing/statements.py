@@ -139,12 +139,19 @@ def open_tickets_with_work(org: Organisation, period: date) -> list[Ticket]:
     )
 
 
-def statement_blockers(statement: Statement) -> list[Blocker]:
-    """Everything that stops ``statement`` (a draft) from being issued."""
-    org = statement.organisation
+def _blockers(
+    org: Organisation,
+    *,
+    invoice: bool,
+    open_numbers: list[str],
+    rows: list[tuple[str, str, bool, str]],
+    lines: list,
+    net: Decimal,
+) -> list[Blocker]:
+    """The blockers from plain data: ``rows`` are (number, status, covered, problem)."""
     found = organisation_blockers(org)
-    if statement.kind == Statement.Kind.INVOICE:
-        for ticket in open_tickets_with_work(org, statement.period):
+    if invoice:
+        for number in open_numbers:
             found.append(
                 Blocker(
                     "open_with_interventions",
@@ -152,14 +159,12 @@ def statement_blockers(statement: Statement) -> list[Blocker]:
                         "Ticket %(number)s is still open with interventions: resolve it, or "
                         "move it to next month."
                     )
-                    % {"number": ticket.number},
-                    ticket.number,
+                    % {"number": number},
+                    number,
                 )
             )
-        rows = statement.ticket_rows.select_related("ticket", "ticket__charges")
-        for row in rows:
-            ticket = row.ticket
-            if ticket.status in OPEN_STATUSES:
+        for number, status, covered, problem in rows:
+            if status in OPEN_STATUSES:
                 found.append(
                     Blocker(
                         "reopened",
@@ -167,21 +172,19 @@ def statement_blockers(statement: Statement) -> list[Blocker]:
                             "Ticket %(number)s was reopened after the draft: draft again or "
                             "move it to next month."
                         )
-                        % {"number": ticket.number},
-                        ticket.number,
+                        % {"number": number},
+                        number,
                     )
                 )
-            charges = getattr(ticket, "charges", None)
-            if not row.covered and charges is not None and charges.problem:
+            if not covered and problem:
                 found.append(
                     Blocker(
                         "cannot_price",
                         _("Ticket %(number)s cannot be priced: %(problem)s")
-                        % {"number": ticket.number, "problem": charges.problem},
-                        ticket.number,
+                        % {"number": number, "problem": problem},
+                        number,
                     )
                 )
-    lines = list(statement.lines.all())
     for line in lines:
         if line.vat_percent == 0 and not line.natura:
             found.append(
@@ -196,7 +199,7 @@ def statement_blockers(statement: Statement) -> list[Blocker]:
             )
     if not lines:
         found.append(Blocker("empty", _("The statement has no lines: there is nothing to bill.")))
-    elif statement.net < 0:
+    elif net < 0:
         found.append(
             Blocker(
                 "negative",
@@ -206,13 +209,43 @@ def statement_blockers(statement: Statement) -> list[Blocker]:
     return found
 
 
+def statement_blockers(statement: Statement) -> list[Blocker]:
+    """Everything that stops ``statement`` (a draft) from being issued."""
+    org = statement.organisation
+    invoice = statement.kind == Statement.Kind.INVOICE
+    rows = []
+    open_numbers = []
+    if invoice:
+        open_numbers = [t.number for t in open_tickets_with_work(org, statement.period)]
+        for row in statement.ticket_rows.select_related("ticket", "ticket__charges"):
+            charges = getattr(row.ticket, "charges", None)
+            rows.append(
+                (
+                    row.ticket.number,
+                    row.ticket.status,
+                    row.covered,
+                    charges.problem if charges else "",
+                )
+            )
+    return _blockers(
+        org,
+        invoice=invoice,
+        open_numbers=open_numbers,
+        rows=rows,
+        lines=list(statement.lines.all()),
+        net=statement.net,
+    )
+
+
 # --- drafting ----------------------------------------------------------------------------
 
 
-def _eligible(org: Organisation, period: date):
-    """Tickets of ``org`` resolved before the month's end, on no statement, not moved on."""
+def _eligible(org: Organisation | None, period: date):
+    """Tickets (of ``org``, or of all) resolved before the month's end, on no statement,
+    not moved on."""
+    tickets = Ticket.objects.all() if org is None else Ticket.objects.filter(organisation=org)
     tickets = (
-        Ticket.objects.filter(organisation=org, resolved_at__lt=month_end(period))
+        tickets.filter(resolved_at__lt=month_end(period))
         .filter(Q(billable=True) | Q(non_billable_reason=NonBillableReason.CONTRACT))
         .filter(statement_row__isnull=True)
         .exclude(billing_deferral__until__gt=period)
@@ -402,6 +435,7 @@ class DraftResult:
     organisation: Organisation
     blockers: list[Blocker] = field(default_factory=list)
     provisional: list[Ticket] = field(default_factory=list)
+    tickets: int = 0
 
     def line(self) -> str:
         org = self.organisation
@@ -411,7 +445,7 @@ class DraftResult:
         state = "blocked: " + "; ".join(b.message for b in self.blockers) if self.blockers else "ok"
         extra = f"\t{len(self.provisional)} resolved, not final" if self.provisional else ""
         return (
-            f"{org.pk}\t{org.name}\tdraft {s.pk}\t{s.ticket_rows.count()} tickets\t"
+            f"{org.pk}\t{org.name}\tdraft {s.pk}\t{self.tickets} tickets\t"
             f"net {s.net}\tVAT {s.vat}\ttotal {s.total}\t{state}{extra}"
         )
 
@@ -428,57 +462,237 @@ def statement_draft(
     Final tickets come in; provisional ones already chosen stay; manual lines stay. With
     nothing to bill and no draft yet, no statement is created (unless ``force``).
     """
-    period = period.replace(day=1)
+    return _draft_many([organisation.pk], period.replace(day=1), actor, force=force)[0]
+
+
+def _draft_many(
+    org_ids: list[int], period: date, actor: Actor, *, force: bool = False
+) -> list[DraftResult]:
+    """Drafts of many organisations in one transaction, with a fixed number of queries
+    (not one set per organisation): the month close of hundreds of customers."""
+    vat = _vat_percent(period)
     with transaction.atomic():
-        # One drafting transaction per organisation at a time (PostgreSQL row lock; SQLite
-        # transactions are IMMEDIATE, so writers queue anyway).
-        org = Organisation.objects.select_for_update().get(pk=organisation.pk)
-        statement = (
-            Statement.objects.select_for_update()
-            .filter(
-                organisation=org,
+        # One drafting transaction per organisation at a time: PostgreSQL row locks, taken
+        # in id order so two month closes never deadlock (SQLite transactions are
+        # IMMEDIATE: writers queue anyway).
+        orgs = list(Organisation.objects.select_for_update().filter(pk__in=org_ids).order_by("pk"))
+        drafts = {
+            s.organisation_id: s
+            for s in Statement.objects.select_for_update().filter(
+                organisation_id__in=org_ids,
                 period=period,
                 kind=Statement.Kind.INVOICE,
                 state=Statement.State.DRAFT,
             )
-            .first()
-        )
-        kept: list[int] = []
-        before = None
-        if statement is not None:
-            before = {"net": str(statement.net), "tickets": statement.ticket_rows.count()}
-            kept = list(
-                statement.ticket_rows.filter(
-                    provisional=True, ticket__status__in=(Status.RESOLVED, Status.CLOSED)
+        }
+        before = {}
+        kept: set[int] = set()
+        manual: dict[int, list[StatementLine]] = defaultdict(list)
+        if drafts:
+            counts = defaultdict(int)
+            for statement_id in StatementTicket.objects.filter(
+                statement__in=drafts.values()
+            ).values_list("statement_id", flat=True):
+                counts[statement_id] += 1
+            before = {s.pk: {"net": str(s.net), "tickets": counts[s.pk]} for s in drafts.values()}
+            kept = set(
+                StatementTicket.objects.filter(
+                    statement__in=drafts.values(),
+                    provisional=True,
+                    ticket__status__in=(Status.RESOLVED, Status.CLOSED),
                 ).values_list("ticket_id", flat=True)
             )
-            statement.lines.filter(manual=False).delete()
-            statement.ticket_rows.all().delete()
-        final = list(
-            _eligible(org, period)
-            .filter(status=Status.CLOSED)
+            StatementLine.objects.filter(statement__in=drafts.values(), manual=False).delete()
+            StatementTicket.objects.filter(statement__in=drafts.values()).delete()
+            for line in StatementLine.objects.filter(statement__in=drafts.values()).order_by(
+                "position"
+            ):
+                manual[line.statement_id].append(line)
+        final: dict[int, list[Ticket]] = defaultdict(list)
+        chosen: dict[int, list[Ticket]] = defaultdict(list)
+        offered: dict[int, list[Ticket]] = defaultdict(list)
+        candidates = (
+            _eligible(None, period)
+            .filter(organisation_id__in=org_ids, status__in=(Status.CLOSED, Status.RESOLVED))
             .select_related("charges")
             .order_by("number")
         )
-        provisional = provisional_tickets(org, period)
-        if statement is None:
-            if not final and not force:
-                return DraftResult(None, org, provisional=provisional)
-            statement = Statement.objects.create(organisation=org, period=period)
-        position = 1_000_000 + (statement.lines.count() * 2)
-        position = _add_ticket_rows(statement, final, provisional=False, position=position)
-        chosen = [t for t in provisional if t.pk in kept]
-        _add_ticket_rows(statement, chosen, provisional=True, position=position)
-        _renumber_and_total(statement)
-        _audit(
-            statement,
-            "draft_rebuilt" if before else "draft_created",
-            actor,
-            before,
-            {"net": str(statement.net), "tickets": len(final) + len(chosen)},
+        for ticket in candidates:
+            if ticket.status == Status.CLOSED:
+                final[ticket.organisation_id].append(ticket)
+            elif ticket.pk in kept:
+                chosen[ticket.organisation_id].append(ticket)
+            else:
+                offered[ticket.organisation_id].append(ticket)
+        new = [
+            Statement(organisation=org, period=period)
+            for org in orgs
+            if org.pk not in drafts and (final[org.pk] or force)
+        ]
+        for statement in Statement.objects.bulk_create(new):
+            drafts[statement.organisation_id] = statement
+        by_org = {org.pk: org for org in orgs}
+        billed = [t for org_id in drafts for t in final[org_id] + chosen[org_id]]
+        charge_lines: dict[int, list[ChargeLine]] = defaultdict(list)
+        ids = [t.pk for t in billed]
+        for start in range(0, len(ids), 5000):
+            for line in (
+                ChargeLine.objects.filter(charges__ticket_id__in=ids[start : start + 5000])
+                .select_related("charges")
+                .order_by("charges_id", "position")
+            ):
+                charge_lines[line.charges.ticket_id].append(line)
+        rows = []
+        for org_id, statement in drafts.items():
+            org = by_org[org_id]
+            for ticket, provisional in [(t, False) for t in final[org_id]] + [
+                (t, True) for t in chosen[org_id]
+            ]:
+                covered = _is_covered(ticket, org)
+                rows.append(
+                    StatementTicket(
+                        statement=statement,
+                        ticket=ticket,
+                        provisional=provisional,
+                        covered=covered,
+                        net=Decimal("0.00")
+                        if covered
+                        else sum((c.amount for c in charge_lines[ticket.pk]), Decimal("0.00")),
+                    )
+                )
+        try:
+            with transaction.atomic():
+                rows = StatementTicket.objects.bulk_create(rows, batch_size=2000)
+        except IntegrityError:
+            raise StatementInputError(
+                _(
+                    "Another billing user put one of these tickets on a statement at the same "
+                    "moment: draft again to see the current state."
+                ),
+                code="ticket_taken",
+            )
+        if any(row.pk is None for row in rows):  # a backend without RETURNING
+            saved = {
+                r.ticket_id: r
+                for r in StatementTicket.objects.filter(statement__in=drafts.values())
+            }
+            rows = [saved[r.ticket_id] for r in rows]
+        rows_by_statement: dict[int, list[StatementTicket]] = defaultdict(list)
+        for row in rows:
+            rows_by_statement[row.statement_id].append(row)
+        # Manual lines of a rebuilt draft go after the tickets: out of the way first.
+        moved = [line for lines in manual.values() for line in lines]
+        for n, line in enumerate(moved):
+            line.position = 50_000_000 + n
+        StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
+        new_lines = []
+        lines_by_statement: dict[int, list[StatementLine]] = {}
+        for statement in drafts.values():
+            out = []
+            for row in rows_by_statement[statement.pk]:
+                ticket = row.ticket
+                if row.covered:
+                    out.append(
+                        StatementLine(
+                            statement=statement,
+                            position=len(out),
+                            ticket_row=row,
+                            code="covered",
+                            description=_("Covered by contract: %(subject)s")
+                            % {"subject": ticket.subject},
+                            amount=Decimal("0.00"),
+                            vat_percent=vat,
+                        )
+                    )
+                    continue
+                for charge in charge_lines[ticket.pk]:
+                    out.append(
+                        StatementLine(
+                            statement=statement,
+                            position=len(out),
+                            ticket_row=row,
+                            code=charge.code,
+                            description=charge.description_it[:1000],
+                            amount=charge.amount,
+                            vat_percent=vat,
+                        )
+                    )
+            new_lines.extend(out)
+            for line in manual[statement.pk]:
+                line.position = len(out)
+                out.append(line)
+            lines_by_statement[statement.pk] = out
+        StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
+        StatementLine.objects.bulk_create(new_lines, batch_size=2000)
+        now = timezone.now()
+        for statement in drafts.values():
+            net, vat_amount, _summary = totals(lines_by_statement[statement.pk])
+            statement.net, statement.vat, statement.total = net, vat_amount, net + vat_amount
+            statement.updated_at = now
+        Statement.objects.bulk_update(
+            list(drafts.values()), ["net", "vat", "total", "updated_at"], batch_size=2000
         )
-        offered = [t for t in provisional if t.pk not in kept]
-        return DraftResult(statement, org, statement_blockers(statement), offered)
+        BillingAudit.objects.bulk_create(
+            [
+                BillingAudit(
+                    statement=statement,
+                    action="draft_rebuilt" if statement.pk in before else "draft_created",
+                    actor=actor.user,
+                    actor_label=actor.display,
+                    before=before.get(statement.pk, {}),
+                    after={
+                        "net": str(statement.net),
+                        "tickets": len(rows_by_statement[statement.pk]),
+                    },
+                )
+                for statement in drafts.values()
+            ],
+            batch_size=2000,
+        )
+        open_numbers: dict[int, list[str]] = defaultdict(list)
+        end = month_end(period)
+        for org_id, number in (
+            Ticket.objects.filter(organisation_id__in=list(drafts), status__in=OPEN_STATUSES)
+            .filter(Exists(Intervention.objects.filter(ticket=OuterRef("pk"), started_at__lt=end)))
+            .exclude(billing_deferral__until__gt=period)
+            .order_by("number")
+            .values_list("organisation_id", "number")
+        ):
+            open_numbers[org_id].append(number)
+        results = []
+        for org in sorted(orgs, key=lambda o: (o.name, o.pk)):
+            statement = drafts.get(org.pk)
+            if statement is None:
+                results.append(DraftResult(None, org, provisional=offered[org.pk]))
+                continue
+            statement.organisation = org
+            problems = [
+                (
+                    r.ticket.number,
+                    r.ticket.status,
+                    r.covered,
+                    getattr(getattr(r.ticket, "charges", None), "problem", ""),
+                )
+                for r in rows_by_statement[statement.pk]
+            ]
+            blockers = _blockers(
+                org,
+                invoice=True,
+                open_numbers=open_numbers[org.pk],
+                rows=problems,
+                lines=lines_by_statement[statement.pk],
+                net=statement.net,
+            )
+            results.append(
+                DraftResult(
+                    statement,
+                    org,
+                    blockers,
+                    offered[org.pk],
+                    tickets=len(rows_by_statement[statement.pk]),
+                )
+            )
+        return results
 
 
 def statements_draft_month(
@@ -506,7 +720,7 @@ def statements_draft_month(
                 "name", "pk"
             )
         )
-    return [statement_draft(organisation=org, period=period, actor=actor) for org in orgs]
+    return _draft_many([org.pk for org in orgs], period, actor) if orgs else []
 
 
 def statement_ticket_add(*, statement: Statement, ticket: Ticket, actor: Actor = SYSTEM):
@@ -805,28 +1019,36 @@ def statement_issue(
                 },
                 blockers=blockers,
             )
-        rows = list(statement.ticket_rows.select_related("ticket"))
+        rows = list(statement.ticket_rows.select_related("ticket", "ticket__charges"))
         for row in rows:
             if row.provisional:
                 charges_freeze(ticket=row.ticket, actor=actor)
-        # Lines again from the charges as they are now (frozen for every ticket).
-        tickets = [row.ticket for row in rows]
-        provisional_ids = {row.ticket_id for row in rows if row.provisional}
-        statement.lines.filter(manual=False).delete()
-        statement.ticket_rows.all().delete()
-        _add_ticket_rows(
-            statement,
-            [t for t in tickets if t.pk not in provisional_ids],
-            provisional=False,
-            position=2_000_000,
+        changed = any(
+            row.provisional
+            or getattr(row.ticket, "charges", None) is None
+            or not row.ticket.charges.frozen
+            or row.ticket.charges.frozen_at > statement.updated_at
+            for row in rows
         )
-        _add_ticket_rows(
-            statement,
-            [t for t in tickets if t.pk in provisional_ids],
-            provisional=True,
-            position=3_000_000,
-        )
-        _renumber_and_total(statement)
+        if changed:
+            # Lines again from the charges as they are now (frozen for every ticket).
+            tickets = [row.ticket for row in rows]
+            provisional_ids = {row.ticket_id for row in rows if row.provisional}
+            statement.lines.filter(manual=False).delete()
+            statement.ticket_rows.all().delete()
+            _add_ticket_rows(
+                statement,
+                [t for t in tickets if t.pk not in provisional_ids],
+                provisional=False,
+                position=2_000_000,
+            )
+            _add_ticket_rows(
+                statement,
+                [t for t in tickets if t.pk in provisional_ids],
+                provisional=True,
+                position=3_000_000,
+            )
+            _renumber_and_total(statement)
         return _issue(statement, actor, issue_date)
 
 

@@ -147,12 +147,13 @@ class Command(BaseCommand):
                 out=options["out"],
                 organisation=org,
                 excel=options["excel"],
+                jobs=options.get("jobs"),
             )
         except FatturaPAInvalidError as exc:
             self._fail(f"Refused, nothing written: {exc}")
         for item in written:
             self.stdout.write(item.line())
-        count = sum(1 for w in written if w.statement is not None)
+        count = exports.issued(period, org).count()
         self.stdout.write(
             f"{count} statement(s) of {period:%Y-%m} written as {options['format']} "
             f"to {options['out']}."
