@@ -13,6 +13,7 @@ N2/N3/N6), and the document is one page of elements (docs/decisions.md, 2026-12-
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -241,11 +242,18 @@ def validate(xml: bytes) -> None:
 
 
 def render(statement: Statement) -> bytes:
-    """The validated XML of ``statement``: bytes, or FatturaPAInvalidError."""
+    """The validated XML of ``statement``: bytes, or FatturaPAInvalidError.
+
+    Bytes identical to the ones validated when the statement was issued (same SHA-256)
+    are not validated a second time: the schema would say the same.
+    """
     ET.register_namespace("p", NS)
     ET.register_namespace("ds", DS)
     root = build(statement)
     # Children are unqualified in the schema (elementFormDefault="unqualified").
     xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
-    validate(xml)
+    digest = hashlib.sha256(xml).hexdigest()
+    if statement.fatturapa_sha256 != digest:
+        validate(xml)
+        statement.fatturapa_sha256 = digest
     return xml

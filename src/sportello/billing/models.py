@@ -443,6 +443,12 @@ class Statement(models.Model):
     net = money_field(_("net"), Decimal("0.00"))
     vat = money_field(_("VAT"), Decimal("0.00"))
     total = money_field(_("total"), Decimal("0.00"))
+    fatturapa_sha256 = models.CharField(
+        _("SHA-256 of the validated FatturaPA"),
+        max_length=64,
+        blank=True,
+        help_text=_("The same bytes built again need no second validation."),
+    )
     supplier = models.JSONField(_("supplier as issued"), default=dict, blank=True)
     customer = models.JSONField(_("customer as issued"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

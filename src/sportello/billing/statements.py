@@ -974,6 +974,7 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
     from . import fatturapa
 
     fatturapa.render(statement)
+    Statement.objects.filter(pk=statement.pk).update(fatturapa_sha256=statement.fatturapa_sha256)
     _audit(
         statement,
         "issued",

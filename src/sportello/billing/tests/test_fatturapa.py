@@ -117,3 +117,21 @@ def test_a_draft_has_no_e_invoice():
     draft = st.statement_draft(organisation=month["org_a"], period=NOV).statement
     with pytest.raises(FatturaPAInvalidError, match="emetti"):
         fatturapa.render(draft)
+
+
+def test_a_statement_whose_e_invoice_is_invalid_is_not_issued_and_keeps_its_number_free():
+    from sportello.billing.models import Statement, StatementSequence
+
+    month = november()
+    org = month["org_b"]
+    org.pec = ""
+    org.sdi_code = "abc"  # saved past the admin's check: the schema refuses it
+    org.save()
+    draft = st.statement_draft(organisation=org, period=NOV).statement
+    with pytest.raises(FatturaPAInvalidError) as caught:
+        st.statement_issue(statement=draft, issue_date=date(2026, 12, 1))
+    assert caught.value.element == "CodiceDestinatario"
+    assert Statement.objects.get(pk=draft.pk).state == "draft"
+    assert not StatementSequence.objects.filter(year=2026, last__gt=0).exists()
+    ok = st.statement_draft(organisation=month["org_a"], period=NOV).statement
+    assert st.statement_issue(statement=ok, issue_date=date(2026, 12, 1)).number == 1
