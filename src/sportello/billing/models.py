@@ -461,7 +461,17 @@ class Statement(models.Model):
         verbose_name=_("issued by"),
     )
     sdi_progressive = models.CharField(
-        _("SdI file progressive"), max_length=5, null=True, blank=True, unique=True
+        _("SdI file progressive"),
+        max_length=5,
+        null=True,
+        blank=True,
+        unique=True,
+        error_messages={
+            "unique": _(
+                "This SdI file progressive is already used: it comes from the statement's id, "
+                "never typed."
+            )
+        },
     )
     net = money_field(_("net"), Decimal("0.00"))
     vat = money_field(_("VAT"), Decimal("0.00"))
@@ -486,15 +496,27 @@ class Statement(models.Model):
                 fields=["number_year", "number"],
                 condition=Q(number__isnull=False),
                 name="statement_number_unique",
+                violation_error_message=_(
+                    "This number is already taken in that year: numbers are handed out at "
+                    "issue, never typed; issue the draft again."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["organisation", "period"],
                 condition=Q(state="draft", kind="invoice"),
                 name="statement_one_draft_per_month",
+                violation_error_message=_(
+                    "This organisation already has a draft for that month: open it and draft "
+                    "again instead of creating a second one."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(state="draft") | Q(number__isnull=False, issue_date__isnull=False),
                 name="statement_issued_has_number",
+                violation_error_message=_(
+                    "An issued statement needs its number and date: issue it from the month "
+                    "close, which gives both."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["period", "state"], name="statement_period_state")]
@@ -582,10 +604,18 @@ class StatementLine(models.Model):
         ordering = ["statement", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["statement", "position"], name="statement_line_position"
+                fields=["statement", "position"],
+                name="statement_line_position",
+                violation_error_message=_(
+                    "Two lines of the statement have the same position: draft it again."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(manual=False) | ~Q(reason=""), name="statement_manual_line_reason"
+                condition=Q(manual=False) | ~Q(reason=""),
+                name="statement_manual_line_reason",
+                violation_error_message=_(
+                    "A manual line needs a reason: write why it is added by hand."
+                ),
             ),
         ]
 
