@@ -278,6 +278,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "huey": {"level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG"},
         "tnefparse": {"level": "WARNING"},
+        # WeasyPrint logs every layout step of every statement PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mail/", include("sportello.mail.urls")),
+    # The month close, for billing users (before desk/: its own pages under desk/billing/).
+    path("desk/billing/", include("sportello.billing.urls")),
     path("desk/", include("sportello.tickets.urls")),
 ]
 urlpatterns += i18n_patterns(
