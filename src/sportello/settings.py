@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    "sportello.desk",
+    "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.
     "sportello.portal",
     "allauth",
@@ -99,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -252,6 +255,8 @@ SPORTELLO_BIND = os.environ.get("SPORTELLO_BIND", "127.0.0.1:8000")
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # The admin role holds every permission (staff.roles is the one source of truth).
+    "sportello.staff.backends.RoleBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -13,7 +13,7 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mail/", include("sportello.mail.urls")),
-    path("desk/", include("sportello.tickets.urls")),
+    path("desk/", include("sportello.desk.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),

@@ -157,7 +157,7 @@ class TicketAdmin(admin.ModelAdmin):
         messages = obj.messages.prefetch_related("attachments", "raw_messages")
         shown = [
             message_shown(
-                m, attachment_url=lambda a: reverse("tickets:staff-attachment", args=[a.pk])
+                m, attachment_url=lambda a: reverse("desk:attachment", args=[a.pk])
             )
             for m in messages
         ]

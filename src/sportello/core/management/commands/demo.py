@@ -26,4 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin login:  {demo.ADMIN_LOGIN[0]} / {demo.ADMIN_LOGIN[1]}")
         agents = ", ".join(a[0] for a in demo.AGENTS)
         self.stdout.write(f"Agent logins: {agents} / password {demo.AGENT_PASSWORD}")
-        return "Open http://127.0.0.1:8000/admin/ to look around."
+        return (
+            "Agents sign in at http://127.0.0.1:8000/desk/login/; "
+            "the admin at http://127.0.0.1:8000/admin/."
+        )
