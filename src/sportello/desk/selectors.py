@@ -310,7 +310,11 @@ def ticket_timeline(*, ticket: Ticket) -> list[Entry]:
         )
     )
     interventions = Intervention.objects.filter(ticket=ticket).select_related("technician__user")
-    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=EVENTS_SHOWN_AS_ITEMS)
+    events = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(kind__in=EVENTS_SHOWN_AS_ITEMS)
+        .select_related("actor")
+    )
     agents, teams = _agents_by_id(), _teams_by_id()
     entries = [Entry(m.created_at, "message", m) for m in messages]
     entries += [Entry(i.started_at, "intervention", i) for i in interventions]
