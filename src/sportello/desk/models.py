@@ -7,6 +7,7 @@ shows the same running call; stopping it records the intervention through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -49,3 +50,29 @@ class RunningTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CannedReply(models.Model):
+    """A ready answer with placeholders such as ``{{ contatto.nome }}``, rendered on the
+    server when inserted and again when sent (``desk.placeholders``). Kept by
+    supervisors (staff.roles.can_supervise), used by every agent."""
+
+    title = models.CharField(_("title"), max_length=120, unique=True)
+    body = models.TextField(_("text"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return str(self.title)

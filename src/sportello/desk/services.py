@@ -28,7 +28,8 @@ from sportello.tickets.models import (
 )
 
 from .errors import DeskInputError, DeskPermissionError
-from .models import RunningTimer, TimerKind
+from .models import CannedReply, RunningTimer, TimerKind
+from .placeholders import placeholder_context, placeholders_render
 
 # Most a single reply or note may hold: a pasted log is fine, a pasted disk image is not.
 TEXT_MAX_CHARS = 100_000
@@ -173,6 +174,16 @@ def reply_send(*, ticket: Ticket, user, text: str, then_status: str = "") -> obj
     """Answer the customer by e-mail (mail.outbound, sent after commit with retries),
     then optionally move the ticket (e.g. to "waiting for the customer")."""
     text = _text(text, field="text", what=_("reply"))
+    # Re-rendered at send from the ticket as it is now: a name changed since the canned
+    # reply was inserted is the new one; an unknown placeholder stops the reply.
+    rendered = placeholders_render(text, placeholder_context(ticket=ticket, user=user))
+    if rendered.unknown:
+        raise DeskInputError(
+            _("Unknown placeholders: %(names)s. Correct or remove them, then send again.")
+            % {"names": ", ".join("{{ " + n + " }}" for n in rendered.unknown)},
+            field="text",
+        )
+    text = rendered.text
     to = outbound.customer_addresses(ticket)
     if not to:
         raise DeskInputError(
@@ -491,3 +502,32 @@ def request_file(
             if to:
                 outbound.answer_new_ticket(ticket=ticket, to=to[0], texts=(subject, text))
     return ticket
+
+
+# --- canned replies (supervisors) -------------------------------------------------------
+
+
+def canned_reply_save(*, user, title: str, body: str, reply: CannedReply | None = None):
+    """Create or change a canned reply; supervisors and admins only (staff.roles)."""
+    if not roles.can_supervise(user):
+        raise DeskPermissionError(_("Only a supervisor can change canned replies."))
+    title = (title or "").strip()
+    if not title:
+        raise DeskInputError(_("Give the canned reply a title."), field="title")
+    body = _text(body, field="body", what=_("canned reply"))
+    reply = reply or CannedReply(created_by=user)
+    reply.title, reply.body = title[:120], body
+    if CannedReply.objects.filter(title=reply.title).exclude(pk=reply.pk).exists():
+        raise DeskInputError(
+            _("A canned reply called %(title)s exists already: choose another title.")
+            % {"title": reply.title},
+            field="title",
+        )
+    reply.save()
+    return reply
+
+
+def canned_reply_delete(*, user, reply: CannedReply) -> None:
+    if not roles.can_supervise(user):
+        raise DeskPermissionError(_("Only a supervisor can change canned replies."))
+    reply.delete()

@@ -37,9 +37,10 @@ from sportello.tickets.models import (
 from sportello.tickets.views import attachment_response
 
 from . import selectors, services
-from .access import agent_view, billing_view
+from .access import agent_view, billing_view, supervisor_view
 from .errors import DeskPermissionError
-from .models import RunningTimer
+from .models import CannedReply, RunningTimer
+from .placeholders import placeholder_context, placeholders_render
 
 
 class DeskLoginView(auth_views.LoginView):
@@ -174,9 +175,14 @@ def ticket(request, pk: int):
             if item.out_of_hours_override is not None
             else not in_hours[item.pk]
         )
+    canned, reply_text, unknown = _canned(request, ticket)
     context = {
         "ticket": ticket,
         "timeline": timeline,
+        "canned_replies": CannedReply.objects.only("pk", "title"),
+        "canned": canned,
+        "reply_text": reply_text,
+        "unknown_placeholders": unknown,
         "preview": selectors.charge_preview(ticket=ticket),
         "timer": selectors.timer_running(agent=agent, ticket=ticket),
         "agent": agent,
@@ -191,6 +197,18 @@ def ticket(request, pk: int):
         **_filter_choices(),
     }
     return render(request, "desk/ticket.html", context)
+
+
+def _canned(request, ticket):
+    """The canned reply asked for with ?canned=<id>, rendered for this ticket and agent."""
+    pk = request.GET.get("canned", "")
+    if not pk.isdigit():
+        return None, "", ()
+    canned = get_object_or_404(CannedReply, pk=pk)
+    rendered = placeholders_render(
+        canned.body, placeholder_context(ticket=ticket, user=request.user)
+    )
+    return canned, rendered.text, rendered.unknown
 
 
 def _customer_to(ticket) -> str:
@@ -496,3 +514,48 @@ def call(request):
         return render(request, "desk/call.html", context, status=400)
     messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
     return HttpResponseRedirect(reverse("desk:ticket", args=[ticket.pk]))
+
+
+@supervisor_view
+def canned_list(request):
+    """Canned replies: supervisors add, change and remove them."""
+    editing = None
+    if request.GET.get("edit", "").isdigit():
+        editing = get_object_or_404(CannedReply, pk=request.GET["edit"])
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                services.canned_reply_delete(
+                    user=request.user,
+                    reply=get_object_or_404(CannedReply, pk=request.POST["delete"]),
+                )
+                messages.success(request, _("Canned reply removed."))
+            else:
+                services.canned_reply_save(
+                    user=request.user,
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                    reply=editing,
+                )
+                messages.success(request, _("Canned reply saved."))
+            return HttpResponseRedirect(reverse("desk:canned"))
+        except DeskPermissionError:
+            raise PermissionDenied
+        except SportelloError as exc:
+            messages.error(request, exc.message)
+    return render(
+        request,
+        "desk/canned.html",
+        {
+            "replies": CannedReply.objects.all(),
+            "editing": editing,
+            "placeholders": sorted(placeholder_context(ticket=_Blank(), user=None)),
+        },
+    )
+
+
+class _Blank:
+    """A ticket with nothing in it: only the placeholders' names are wanted."""
+
+    contact = organisation = None
+    number = subject = ""

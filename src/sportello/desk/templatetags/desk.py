@@ -69,3 +69,10 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def can_supervise(user) -> bool:
+    from sportello.staff import roles
+
+    return roles.can_supervise(user)

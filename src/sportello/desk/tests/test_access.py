@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from sportello.desk.models import RunningTimer
+from sportello.desk.models import CannedReply, RunningTimer
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
 from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
@@ -19,11 +19,12 @@ from .support import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-AGENT, BILLING = "agent", "billing"
+AGENT, BILLING, SUPERVISOR = "agent", "billing", "supervisor"
 # Who may use each kind of URL.
 ALLOWED = {
     AGENT: {"bob", "mario", "sara", "carla", "ada"},
     BILLING: {"carla", "ada"},
+    SUPERVISOR: {"sara", "ada"},
 }
 EVERYONE = ["alice", "ugo", "bob", "mario", "sara", "carla", "ada"]
 
@@ -54,7 +55,9 @@ def world(people, tmp_path):
     timer = RunningTimer.objects.create(
         agent=people["bob"], ticket=ticket, kind="phone", started_at=ticket.created_at
     )
+    canned = CannedReply.objects.create(title="Saluti", body="Gentile {{ contatto.nome }}")
     return {
+        "canned": canned,
         "ticket": ticket,
         "call": call,
         "attachment": attachment,
@@ -75,6 +78,9 @@ def urls(w):
         ("post", reverse("desk:call"), {"channel": "sms", "subject": "SMS", "text": "x"}, AGENT),
         ("post", reverse("desk:bulk"), {"ids": [t], "action": "priority", "value": "high"}, AGENT),
         ("get", reverse("desk:ticket", args=[t]), {}, AGENT),
+        ("get", reverse("desk:ticket", args=[t]) + f"?canned={w['canned'].pk}", {}, AGENT),
+        ("get", reverse("desk:canned"), {}, SUPERVISOR),
+        ("post", reverse("desk:canned"), {"title": "Nuova", "body": "Testo"}, SUPERVISOR),
         ("get", reverse("desk:preview", args=[t]), {}, AGENT),
         ("post", reverse("desk:reply", args=[t]), {"text": "Risposta"}, AGENT),
         ("post", reverse("desk:note", args=[t]), {"note": "Nota"}, AGENT),
@@ -115,6 +121,7 @@ def snapshot():
         Attachment.objects.count(),
         RunningTimer.objects.count(),
         Ticket.objects.count(),
+        CannedReply.objects.count(),
         list(Ticket.objects.values_list("priority", "assignee", "waive_call_fee")),
     )
 

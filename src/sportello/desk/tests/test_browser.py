@@ -2,7 +2,7 @@
 ``sportello serve`` on loopback, with a real SMTP server (aiosmtpd) catching the reply.
 
 Sign in, take an unassigned ticket, log a 12-minute call, see the preview say 30,00 € at
-a 60 € rate, reply, resolve; then take a new call from a known caller. Once on a
+a 60 € rate, reply with a canned reply, resolve; then take a new call from a known caller. Once on a
 1280 px window and once on a 360 px phone; every step leaves a screenshot under
 test-artifacts/desk-browser/. Every desk page passes the portal's accessibility audit.
 """
@@ -84,6 +84,10 @@ def server(tmp_path_factory, smtp):
         ContactEmail.objects.create(contact=alice, address="alice@studio-rossi.example.it",
                                     primary=True)
         ContactPhone.objects.create(contact=alice, number="+390744123456")
+        from sportello.desk.models import CannedReply
+        CannedReply.objects.create(title="Risolto",
+            body="Gentile {{{{ contatto.nome }}}}, il ticket {{{{ ticket.numero }}}} è risolto. "
+                 "{{{{ operatore.nome }}}}")
         team = Team.objects.create(name="Sistemi")
         for name in ("desktop", "phone"):
             user = get_user_model().objects.create_user(
@@ -188,11 +192,18 @@ def test_an_agents_day(browser, server, shots, device):
     assert "36,60\u00a0€" in preview.locator(".total").inner_text()  # with 22% VAT
     shot("preview")
 
-    # Reply, then resolve.
-    page.locator("#reply-text").fill("Buongiorno, abbiamo sistemato il driver.")
+    # Reply with a canned reply, its placeholders filled on the server; then resolve.
+    page.get_by_label("Risposta predefinita").select_option(label="Risolto")
+    page.get_by_role("button", name="Inserisci").click()
+    reply = page.locator("#reply-text")
+    assert re.fullmatch(r"Gentile Alice, il ticket 2026-\d+ è risolto\. Bob", reply.input_value())
+    reply.press("End")
+    reply.press_sequentially(" Abbiamo sistemato il driver.")
+    shot("canned-reply")
     page.get_by_role("button", name="Invia risposta").click()
     page.wait_for_selector("text=Risposta in coda per l'invio per e-mail.")
-    sent = mailbox.wait_for(lambda m: "abbiamo sistemato il driver" in body_of(m))
+    sent = mailbox.wait_for(lambda m: "Abbiamo sistemato il driver" in body_of(m))
+    assert body_of(sent).startswith("Gentile Alice, il ticket")
     assert sent["To"] == "alice@studio-rossi.example.it"
     page.get_by_label("Stato", exact=True).select_option(label="risolto")
     page.locator("#f-status").evaluate("el => el.form.requestSubmit()")

@@ -216,3 +216,21 @@ def test_the_phone_flow_keeps_what_was_typed_when_the_question_is_missing(client
     assert "e-mail o il portale" in html
     assert "Gestionale bloccato" in html and "Non si apre" in html
     assert not Ticket.objects.exists()
+
+
+def test_a_canned_reply_is_inserted_rendered_and_its_unknown_placeholder_shown(client, people):
+    from sportello.desk.models import CannedReply
+
+    (ticket,) = make_tickets(people, 1)
+    good = CannedReply.objects.create(title="Saluti", body="Gentile {{ contatto.nome }},")
+    bad = CannedReply.objects.create(title="Vecchia", body="Gentile {{ cliente.titolo }},")
+    client.login(username="bob", password=PASSWORD)
+    url = reverse("desk:ticket", args=[ticket.pk])
+    html = client.get(f"{url}?canned={good.pk}").content.decode()
+    assert ">Gentile Alice,</textarea>" in html
+    html = client.get(f"{url}?canned={bad.pk}").content.decode()
+    assert "Segnaposto sconosciuti" in html and "{{ cliente.titolo }}" in html
+    response = client.post(reverse("desk:reply", args=[ticket.pk]), {"text": bad.body})
+    assert response.status_code == 302
+    assert "cliente.titolo" in client.get(url).content.decode()  # the error, on the page
+    assert not ticket.messages.filter(direction="out", automatic=False).exists()

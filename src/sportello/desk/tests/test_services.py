@@ -297,3 +297,43 @@ def test_it_refuses_an_attachment_of_a_forbidden_type(people):
             ticket=ticket, user=people["bob"].user, files=[evil], max_bytes=10, allowed=[".png"]
         )
     assert not ticket.attachments.exists()
+
+
+def test_it_renders_canned_reply_placeholders_again_at_send(people):
+    from sportello.desk.placeholders import placeholder_context, placeholders_render
+
+    ticket = open_ticket(people)
+    reply = services.canned_reply_save(
+        user=people["sara"].user,
+        title="Presa in carico",
+        body="Gentile {{ contatto.nome }}, il ticket {{ ticket.numero }} è in carico a "
+        "{{ operatore.nome }}.",
+    )
+    shown = placeholders_render(
+        reply.body, placeholder_context(ticket=ticket, user=people["bob"].user)
+    )
+    assert shown.text == f"Gentile Alice, il ticket {ticket.number} è in carico a Bob."
+    assert shown.unknown == ()
+    # Typed by hand after the insertion: rendered at send too.
+    message = services.reply_send(
+        ticket=ticket, user=people["bob"].user, text="Ticket {{ ticket.numero }}: fatto."
+    )
+    assert message.text == f"Ticket {ticket.number}: fatto."
+
+
+def test_it_blocks_a_reply_with_an_unknown_placeholder(people):
+    ticket = open_ticket(people)
+    with pytest.raises(DeskInputError) as err:
+        services.reply_send(
+            ticket=ticket, user=people["bob"].user, text="Gentile {{ cliente.titolo }}, ..."
+        )
+    assert "{{ cliente.titolo }}" in err.value.message
+    assert not Message.objects.filter(ticket=ticket, direction="out", automatic=False).exists()
+
+
+def test_only_supervisors_keep_canned_replies(people):
+    with pytest.raises(DeskPermissionError):
+        services.canned_reply_save(user=people["bob"].user, title="X", body="Y")
+    services.canned_reply_save(user=people["sara"].user, title="X", body="Y")
+    with pytest.raises(DeskInputError):
+        services.canned_reply_save(user=people["sara"].user, title="X", body="Z")
