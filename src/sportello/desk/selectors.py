@@ -378,3 +378,75 @@ def open_tickets_of(*, contact=None, organisation=None, limit: int = 10) -> list
 
 # Message kinds an agent writes from the desk (the rest come from channels).
 AGENT_KINDS = (MessageKind.EMAIL, MessageKind.INTERNAL_NOTE)
+
+
+def ticket_last_event(*, ticket: Ticket) -> int:
+    """The newest event of the ticket: what a draft has "seen" when it begins."""
+    return (
+        TicketEvent.objects.filter(ticket=ticket)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+
+
+def ticket_changes_since(*, ticket: Ticket, after_event: int, exclude_user) -> list[str]:
+    """What others (people, the customer, the system) changed after ``after_event``, as
+    sentences; a message counts once, as a message."""
+    events = list(
+        TicketEvent.objects.filter(ticket=ticket, pk__gt=after_event)
+        .exclude(actor=exclude_user)
+        .select_related("actor")
+        .order_by("pk")
+    )
+    if not events:
+        return []
+    agents, teams = _agents_by_id(), _teams_by_id()
+    out = []
+    for event in events:
+        who = (event.actor.get_full_name() if event.actor else "") or event.actor_label
+        if event.kind == TicketEvent.Kind.MESSAGE:
+            kind = _label(MessageKind, event.data.get("kind"))
+            text = _("New %(kind)s") % {"kind": kind}
+        else:
+            text = event_sentence(event, agents, teams) or str(event.get_kind_display())
+        out.append(f"{text} ({who})")
+    return out
+
+
+# Presence: who has a ticket open, kept in the cache (shared by the web workers through
+# Redis or the file cache) for PRESENCE_SECONDS after their last heartbeat.
+PRESENCE_SECONDS = 45
+
+
+def _presence_key(ticket: Ticket) -> str:
+    return f"desk-presence-{ticket.pk}"
+
+
+def presence_beat(*, ticket: Ticket, user, replying: bool) -> None:
+    from django.core.cache import cache
+
+    now = timezone.now().timestamp()
+    seen = {
+        uid: entry
+        for uid, entry in (cache.get(_presence_key(ticket)) or {}).items()
+        if now - entry["at"] < PRESENCE_SECONDS
+    }
+    seen[user.pk] = {
+        "name": user.get_full_name() or user.get_username(),
+        "replying": replying,
+        "at": now,
+    }
+    cache.set(_presence_key(ticket), seen, PRESENCE_SECONDS * 2)
+
+
+def presence_others(*, ticket: Ticket, user) -> list[dict]:
+    from django.core.cache import cache
+
+    now = timezone.now().timestamp()
+    return [
+        entry
+        for uid, entry in sorted((cache.get(_presence_key(ticket)) or {}).items())
+        if uid != user.pk and now - entry["at"] < PRESENCE_SECONDS
+    ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("call/start/", views.call_start, name="call-start"),
     path("ticket/<int:pk>/", views.ticket, name="ticket"),
     path("ticket/<int:pk>/preview/", views.preview, name="preview"),
+    path("ticket/<int:pk>/presence/", views.presence, name="presence"),
     path("ticket/<int:pk>/reply/", views.reply, name="reply"),
     path("ticket/<int:pk>/note/", views.note, name="note"),
     path("ticket/<int:pk>/fields/", views.fields, name="fields"),

@@ -164,6 +164,10 @@ def _in_hours(interventions: list[Intervention]) -> dict[int, bool]:
 @require_GET
 def ticket(request, pk: int):
     ticket = _ticket(request, pk)
+    return render(request, "desk/ticket.html", _ticket_context(request, ticket))
+
+
+def _ticket_context(request, ticket, **extra) -> dict:
     agent = roles.agent_for(request.user)
     timeline = selectors.ticket_timeline(ticket=ticket)
     interventions = [e.obj for e in timeline if e.kind == "intervention"]
@@ -194,9 +198,11 @@ def ticket(request, pk: int):
         "non_billable_reasons": NonBillableReason.choices,
         "distance_km": ticket.organisation.distance_km if ticket.organisation else None,
         "customer_to": _customer_to(ticket),
+        "seen": selectors.ticket_last_event(ticket=ticket),
         **_filter_choices(),
     }
-    return render(request, "desk/ticket.html", context)
+    context.update(extra)
+    return context
 
 
 def _canned(request, ticket):
@@ -237,6 +243,22 @@ def _to_ticket(pk: int, anchor: str = "") -> HttpResponseRedirect:
 @desk_action
 def reply(request, pk: int):
     ticket = _ticket(request, pk)
+    seen = request.POST.get("seen", "")
+    if seen.isdigit() and not request.POST.get("confirm"):
+        # Two agents, no lock: changes by others since this draft began are shown, and
+        # the agent confirms before the reply goes (peers' "stale send" complaint).
+        changes = selectors.ticket_changes_since(
+            ticket=ticket, after_event=int(seen), exclude_user=request.user
+        )
+        if changes:
+            context = _ticket_context(
+                request,
+                ticket,
+                stale_changes=changes,
+                reply_text=request.POST.get("text", ""),
+                stale_seen=seen,
+            )
+            return render(request, "desk/ticket.html", context, status=409)
     services.reply_send(
         ticket=ticket,
         user=request.user,
@@ -559,3 +581,15 @@ class _Blank:
 
     contact = organisation = None
     number = subject = ""
+
+
+@agent_view
+def presence(request, pk: int):
+    """Heartbeat of an open ticket page: who else is viewing or replying (no lock)."""
+    ticket = _ticket(request, pk)
+    if request.method == "POST":
+        selectors.presence_beat(
+            ticket=ticket, user=request.user, replying=request.POST.get("replying") == "1"
+        )
+    others = selectors.presence_others(ticket=ticket, user=request.user)
+    return render(request, "desk/_presence.html", {"ticket": ticket, "others": others})

@@ -234,3 +234,45 @@ def test_a_canned_reply_is_inserted_rendered_and_its_unknown_placeholder_shown(c
     assert response.status_code == 302
     assert "cliente.titolo" in client.get(url).content.decode()  # the error, on the page
     assert not ticket.messages.filter(direction="out", automatic=False).exists()
+
+
+def test_a_reply_to_a_ticket_that_changed_meanwhile_asks_for_confirmation(client, people):
+    (ticket,) = make_tickets(people, 1)
+    client.login(username="bob", password=PASSWORD)
+    url = reverse("desk:ticket", args=[ticket.pk])
+    seen = re.search(r'name="seen" value="(\d+)"', client.get(url).content.decode()).group(1)
+    # Meanwhile the customer writes again and Mario changes the priority.
+    tickets.message_add(ticket=ticket, kind="email", direction="in", text="Ancora niente")
+    tickets.ticket_update(
+        ticket=ticket, priority="high", actor=tickets.Actor(user=people["mario"].user)
+    )
+    response = client.post(
+        reverse("desk:reply", args=[ticket.pk]), {"text": "Riavviate", "seen": seen}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Il ticket è cambiato" in html
+    assert "Nuovo messaggio: e-mail" in html
+    assert "Modificato: priorità (Mario Test)" in html
+    assert ">Riavviate</textarea>" in html  # nothing typed is lost
+    assert not ticket.messages.filter(direction="out", automatic=False).exists()
+    response = client.post(
+        reverse("desk:reply", args=[ticket.pk]),
+        {"text": "Riavviate", "seen": seen, "confirm": "1"},
+    )
+    assert response.status_code == 302
+    assert ticket.messages.filter(direction="out", automatic=False, text="Riavviate").exists()
+
+
+def test_presence_shows_who_else_is_on_the_ticket(client, people):
+    from django.test import Client
+
+    (ticket,) = make_tickets(people, 1)
+    other = Client()
+    other.login(username="mario", password=PASSWORD)
+    other.post(reverse("desk:presence", args=[ticket.pk]), {"replying": "1"})
+    client.login(username="bob", password=PASSWORD)
+    html = client.post(reverse("desk:presence", args=[ticket.pk]), {"replying": "0"}).content
+    assert "Mario Test sta scrivendo una risposta" in html.decode()
+    alone = other.post(reverse("desk:presence", args=[ticket.pk]), {"replying": "0"}).content
+    assert "Bob" in alone.decode() and "sta guardando" in alone.decode()

@@ -27,14 +27,28 @@
       var area = form.querySelector("textarea");
       if (!area || area.dataset.draftBound) { return; }
       area.dataset.draftBound = "1";
+      // What the ticket looked like when the draft began: the server compares it at send.
+      var seen = form.querySelector("input[name=seen]");
+      var confirmed = form.querySelector("input[name=confirm]");
       try {
-        if (!area.value && localStorage.getItem(key)) { area.value = localStorage.getItem(key); }
+        if (!area.value && localStorage.getItem(key)) {
+          area.value = localStorage.getItem(key);
+          if (seen && !confirmed && localStorage.getItem(key + "-seen")) {
+            seen.value = localStorage.getItem(key + "-seen");
+          }
+        }
       } catch (e) { /* storage disabled: no drafts */ }
+      var beat = form.getAttribute("data-replying");
       area.addEventListener("input", function () {
-        try { localStorage.setItem(key, area.value); } catch (e) { /* ignore */ }
+        try {
+          localStorage.setItem(key, area.value);
+          if (seen && !localStorage.getItem(key + "-seen")) { localStorage.setItem(key + "-seen", seen.value); }
+        } catch (e) { /* ignore */ }
+        var flag = beat && document.querySelector(beat + " input[name=replying]");
+        if (flag) { flag.value = area.value ? "1" : "0"; }
       });
       form.addEventListener("submit", function () {
-        try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+        try { localStorage.removeItem(key); localStorage.removeItem(key + "-seen"); } catch (e) { /* ignore */ }
       });
     });
   }
