@@ -65,10 +65,28 @@ def _queue_q(queue: str, agent: Agent | None) -> Q:
     )
 
 
-def queue_counts(*, agent: Agent | None) -> dict[str, int]:
-    """How many tickets each queue holds, in one query."""
-    aggregates = {key: Count("pk", filter=_queue_q(key, agent)) for key in QUEUES}
-    return Ticket.objects.filter(status__in=(*OPEN_STATES, Status.RESOLVED)).aggregate(**aggregates)
+# The counts are read on every queue page and every 20 s poll; on 100,000 tickets their
+# one query reads the ~20,000 live ones (20-90 ms on PostgreSQL here, with the machine's
+# load). Kept per agent for a few seconds in the shared cache: counts at most
+# COUNTS_SECONDS old beside rows that are always current.
+COUNTS_SECONDS = 10
+
+
+def queue_counts(*, agent: Agent | None, fresh: bool = False) -> dict[str, int]:
+    """How many tickets each queue holds, in one query (cached for COUNTS_SECONDS)."""
+    from django.core.cache import cache
+
+    key = f"desk-counts-{agent.pk if agent else 0}-{agent.team_id if agent else 0}"
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    aggregates = {name: Count("pk", filter=_queue_q(name, agent)) for name in QUEUES}
+    counts = Ticket.objects.filter(status__in=(*OPEN_STATES, Status.RESOLVED)).aggregate(
+        **aggregates
+    )
+    cache.set(key, counts, COUNTS_SECONDS)
+    return counts
 
 
 # Sort keys a person may choose: key -> (label, column, descending).

@@ -4,6 +4,7 @@ for a list gets its rows partial, rendered by the same view (STYLE 2.10)."""
 
 from __future__ import annotations
 
+import html
 from functools import wraps
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -123,12 +125,26 @@ def queue(request):
         "selected": selected,
         "sorts": selectors.SORTS,
         "can_supervise": roles.can_supervise(request.user),
-        "organisations": Organisation.objects.order_by("name").only("pk", "name"),
+        "organisation_options": _organisation_options(page.filters.get("organisation", "")),
         **_filter_choices(),
     }
     if request.htmx:
         return render(request, "desk/_queue_rows.html", context)
     return render(request, "desk/queue.html", context)
+
+
+def _organisation_options(selected: str):
+    """The organisation filter's <option>s, built in one pass with the standard library's
+    escape (500 of them on the benchmark data: a template loop, or Django's lazy-aware
+    escape per value, cost more than the rest of the page)."""
+    rows = Organisation.objects.order_by("name").values_list("pk", "name")
+    return mark_safe(  # noqa: S308 - every value escaped just here
+        "".join(
+            f'<option value="{pk}"{" selected" if str(pk) == selected else ""}>'
+            f"{html.escape(name)}</option>"
+            for pk, name in rows
+        )
+    )
 
 
 @agent_view

@@ -82,6 +82,8 @@ def urls(w):
         ("get", reverse("desk:canned"), {}, SUPERVISOR),
         ("post", reverse("desk:canned"), {"title": "Nuova", "body": "Testo"}, SUPERVISOR),
         ("get", reverse("desk:preview", args=[t]), {}, AGENT),
+        ("get", reverse("desk:presence", args=[t]), {}, AGENT),
+        ("post", reverse("desk:presence", args=[t]), {"replying": "1"}, AGENT),
         ("post", reverse("desk:reply", args=[t]), {"text": "Risposta"}, AGENT),
         ("post", reverse("desk:note", args=[t]), {"note": "Nota"}, AGENT),
         ("post", reverse("desk:fields", args=[t]), {"priority": "urgent"}, AGENT),

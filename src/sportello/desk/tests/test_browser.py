@@ -228,3 +228,55 @@ def test_an_agents_day(browser, server, shots, device):
     shot("call-saved")
     assert errors == []
     context.close()
+
+
+@pytest.mark.slow
+def test_two_agents_on_one_ticket_see_each_other_and_confirm_a_stale_send(browser, server, shots):
+    server["manage"](
+        "shell",
+        code=f"""
+        from django.contrib.auth import get_user_model
+        from sportello.customers.models import Contact
+        from sportello.staff.models import Agent, Role, Team
+        from sportello.staff.services import agent_save
+        from sportello.tickets.services import ticket_open
+        for name in ("anna", "bruno"):
+            user = get_user_model().objects.create_user(name, f"{{name}}@init-s.it",
+                "{PASSWORD}", first_name=name.capitalize())
+            agent_save(agent=Agent(user=user, role=Role.AGENT, team=Team.objects.get()))
+        ticket_open(subject="Due operatori", channel="email", text="Aiuto",
+                    contact=Contact.objects.get(), sender="alice@studio-rossi.example.it")
+        """,
+    )
+    url = server["url"]
+    pages = {}
+    for name in ("anna", "bruno"):
+        context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="it-IT")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.goto(f"{url}/desk/login/")
+        page.get_by_label("Nome utente").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Accedi").click()
+        page.goto(f"{url}/desk/?queue=open")
+        page.get_by_role("link", name="Due operatori").click()
+        pages[name] = page
+    anna, bruno = pages["anna"], pages["bruno"]
+    # Bruno begins a reply; Anna is told, without reloading.
+    bruno.locator("#reply-text").fill("Riavviate il router, per favore.")
+    anna.wait_for_selector("#presence >> text=Bruno sta scrivendo una risposta")
+    bruno.wait_for_selector("#presence >> text=Anna sta guardando questo ticket")
+    anna.screenshot(path=str(shots / "two-agents-1-anna-sees-bruno.png"), full_page=True)
+    # Anna adds a note meanwhile; Bruno's send asks first and shows what changed.
+    anna.locator("#note-text").fill("Il cliente ha già riavviato il router.")
+    anna.get_by_role("button", name="Aggiungi nota").click()
+    anna.wait_for_selector("text=Nota interna aggiunta.")
+    bruno.get_by_role("button", name="Invia risposta").click()
+    bruno.wait_for_selector("text=Il ticket è cambiato da quando hai iniziato questa risposta:")
+    assert "Anna" in bruno.locator(".alert").inner_text()
+    assert bruno.locator("#reply-text").input_value() == "Riavviate il router, per favore."
+    bruno.screenshot(path=str(shots / "two-agents-2-bruno-confirms.png"), full_page=True)
+    bruno.get_by_role("button", name="Invia comunque").click()
+    bruno.wait_for_selector("text=Risposta in coda per l'invio per e-mail.")
+    for page in pages.values():
+        page.context.close()

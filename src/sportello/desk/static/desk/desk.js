@@ -45,7 +45,12 @@
           if (seen && !localStorage.getItem(key + "-seen")) { localStorage.setItem(key + "-seen", seen.value); }
         } catch (e) { /* ignore */ }
         var flag = beat && document.querySelector(beat + " input[name=replying]");
-        if (flag) { flag.value = area.value ? "1" : "0"; }
+        var now = area.value ? "1" : "0";
+        if (flag && flag.value !== now) {
+          flag.value = now;
+          // Tell the others at once that a reply is being written, not at the next beat.
+          if (window.htmx) { window.htmx.trigger(flag.form, "beat"); }
+        }
       });
       form.addEventListener("submit", function () {
         try { localStorage.removeItem(key); localStorage.removeItem(key + "-seen"); } catch (e) { /* ignore */ }
