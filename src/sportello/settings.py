@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    "sportello.desk",
+    "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.
     "sportello.portal",
     "allauth",
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Security headers and session rules: README.md, "Security".
@@ -306,6 +309,8 @@ AUTHENTICATION_BACKENDS = [
     # (core/auth.py); first, so that it stops every login form, allauth's included.
     "sportello.core.auth.LoginThrottleBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # The admin role holds every permission (staff.roles is the one source of truth).
+    "sportello.staff.backends.RoleBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -16,7 +16,7 @@ urlpatterns = [
     path("mail/", include("sportello.mail.urls")),
     # The month close, for billing users (before desk/: its own pages under desk/billing/).
     path("desk/billing/", include("sportello.billing.urls")),
-    path("desk/", include("sportello.tickets.urls")),
+    path("desk/", include("sportello.desk.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),

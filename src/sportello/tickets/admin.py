@@ -184,9 +184,7 @@ class TicketAdmin(admin.ModelAdmin):
             return "-"
         messages = obj.messages.prefetch_related("attachments", "raw_messages")
         shown = [
-            message_shown(
-                m, attachment_url=lambda a: reverse("tickets:staff-attachment", args=[a.pk])
-            )
+            message_shown(m, attachment_url=lambda a: reverse("desk:attachment", args=[a.pk]))
             for m in messages
         ]
         return render_to_string("tickets/_conversation.html", {"messages": shown})

@@ -31,7 +31,8 @@ def test_demo_loads_the_first_company_and_a_realistic_desk(capsys, settings):
     call_command("demo")
     out = capsys.readouterr().out
     assert "admin / sportello-admin" in out
-    assert "Open http://127.0.0.1:8123/admin/" in out
+    assert "http://127.0.0.1:8123/desk/login/" in out  # agents work in the desk
+    assert "http://127.0.0.1:8123/admin/" in out
     assert Organisation.objects.count() == 5
     assert Contact.objects.count() == 12
     assert Agent.objects.count() == 4 and Zone.objects.count() == 2
