@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    "sportello.search",
     "sportello.desk",
     "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.
@@ -228,6 +229,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing 
 # Background work: Huey, on SQLite next to the database unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY_IMMEDIATE = env_bool("SPORTELLO_HUEY_IMMEDIATE", False)
+
+# Search: the index follows every write (docs/search.md). Off only for a huge import
+# followed by `sportello search rebuild`, and to measure what the upkeep costs.
+SPORTELLO_SEARCH_LIVE = env_bool("SPORTELLO_SEARCH_LIVE", True)
 # Worker processes use every core (threads share one, the GIL); "thread" saves memory.
 HUEY_CONSUMER = {
     "workers": int(os.environ.get("SPORTELLO_WORKERS", "2")),
