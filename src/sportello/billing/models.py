@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from sportello.tariff import TariffInputError, TariffParams
@@ -50,7 +51,16 @@ class TariffVersion(models.Model):
     """
 
     label = models.CharField(_("label"), max_length=100)
-    valid_from = models.DateField(_("valid from"), unique=True)
+    valid_from = models.DateField(
+        _("valid from"),
+        unique=True,
+        error_messages={
+            "unique": _(
+                "A tariff version already takes effect on this day: edit that version, "
+                "or choose another date."
+            )
+        },
+    )
     written_low_max_messages = models.PositiveSmallIntegerField(
         _("written: messages in the lower band"), default=3
     )
@@ -107,6 +117,19 @@ class TariffVersion(models.Model):
     @property
     def district_comune_list(self) -> list[str]:
         return [c.strip() for c in self.district_comuni.splitlines() if c.strip()]
+
+    @cached_property
+    def _district_folded(self) -> frozenset[str]:
+        return frozenset(c.casefold() for c in self.district_comune_list)
+
+    def in_district(self, comune: str) -> bool | None:
+        """Whether ``comune`` is inside this version's district; None when either is
+        empty, so the organisation's own flag decides (SPEC 5: the tariff lists the
+        district's comuni, the comune decides, not a checkbox)."""
+        comune = (comune or "").strip().casefold()
+        if not comune or not self._district_folded:
+            return None
+        return comune in self._district_folded
 
     def to_params(self) -> TariffParams:
         """The engine's plain value for this version (no Django beyond this line)."""

@@ -51,14 +51,17 @@ def tickets_priced(
         )
         for ticket in batch:
             interventions = list(ticket.interventions.all())
+            on = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else today
+            version = _in_force(versions, on)
             facts = ticket_facts(
-                ticket, written_messages=ticket.written, interventions=interventions
+                ticket,
+                written_messages=ticket.written,
+                interventions=interventions,
+                version=version,
             )
             if isinstance(facts, str):
                 yield ticket, None, facts
                 continue
-            on = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else today
-            version = _in_force(versions, on)
             years = tuple(
                 sorted(
                     {on.year - 1, on.year, on.year + 1}

@@ -96,8 +96,12 @@ def written_message_count(ticket: Ticket) -> int:
     ).count()
 
 
-def ticket_facts(ticket: Ticket, *, written_messages: int, interventions) -> TicketFacts | str:
-    """The engine's input for ``ticket``, or a reason why it cannot be priced."""
+def ticket_facts(
+    ticket: Ticket, *, written_messages: int, interventions, version: TariffVersion
+) -> TicketFacts | str:
+    """The engine's input for ``ticket`` priced by ``version``, or a reason why it cannot
+    be priced. The district is the one of ``version`` (the version in force on the day
+    the ticket was resolved), not the flag stored when the organisation was last saved."""
     org = ticket.organisation
     billable = ticket.billable
     if org is None:
@@ -105,7 +109,10 @@ def ticket_facts(ticket: Ticket, *, written_messages: int, interventions) -> Tic
             return _("The ticket has no organisation, so there is no hourly rate: set one.")
         org_rate, in_district, distance = Decimal("0"), True, None
     else:
-        org_rate, in_district, distance = org.hourly_rate, org.in_district, org.distance_km
+        in_district = version.in_district(org.comune)
+        if in_district is None:
+            in_district = org.in_district
+        org_rate, distance = org.hourly_rate, org.distance_km
         if org.billing_mode == BillingMode.CONTRACT:
             billable = False
     facts_interventions = tuple(
@@ -155,7 +162,9 @@ def ticket_quote(
         written_messages = written_message_count(ticket)
     on = timezone.localdate(ticket.resolved_at or timezone.now())
     version = tariff_version_in_force(on=on)
-    facts = ticket_facts(ticket, written_messages=written_messages, interventions=interventions)
+    facts = ticket_facts(
+        ticket, written_messages=written_messages, interventions=interventions, version=version
+    )
     if isinstance(facts, str):
         return None, version, facts
     years = {timezone.localtime(i.started_at).year for i in interventions} or {on.year}

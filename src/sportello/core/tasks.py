@@ -14,5 +14,8 @@ def queue_probe(path: str) -> int:
 
     Used by the deployment check in the docs and by the tests.
     """
-    Path(path).write_text(str(os.getpid()))
+    # Written aside and renamed into place, so whoever sees the file sees all of it.
+    partial = Path(f"{path}.partial")
+    partial.write_text(str(os.getpid()))
+    os.replace(partial, path)
     return os.getpid()

@@ -14,7 +14,9 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -25,6 +27,34 @@ from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
 
 log = logging.getLogger(__name__)
+
+
+def is_address(value: str) -> bool:
+    """Whether ``value`` is an e-mail address we may send to (``local@domain``).
+
+    A sender's header can yield a bare word ("giulia", "MAILER-DAEMON"): the local
+    MTA would deliver it to a local mailbox, or to whatever it guesses.
+    """
+    try:
+        validate_email(value or "")
+    except ValidationError:
+        return False
+    return True
+
+
+def deliverable(addresses) -> list[str]:
+    """The e-mail addresses among ``addresses``, in order, anything else dropped."""
+    return [a for a in addresses or [] if is_address(a)]
+
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def header_safe(value: str) -> str:
+    """A header value on one line: CR and LF (typed in a subject or a name, say) become
+    one space. The one place every header we write passes through: Django would refuse
+    the whole message with BadHeaderError (RFC 5322 2.2: a header is one logical line)."""
+    return _LINE_BREAKS.sub(" ", value or "").strip()
 
 
 def support_address(support: SupportSettings) -> str:
@@ -110,6 +140,8 @@ def acknowledgement(
     *, ticket: Ticket, to: str, limit_per_hour: int, thread: tuple[str, str] | None = None
 ) -> Message | None:
     """The immediate answer to a new ticket (SPEC 2), at most N per sender per hour."""
+    if not is_address(to):
+        return None
     hour_ago = timezone.now() - timedelta(hours=1)
     recent = Message.objects.filter(
         direction=Direction.OUTBOUND,
@@ -151,6 +183,7 @@ def answer_new_ticket(*, ticket: Ticket, to: str, texts: tuple[str, ...]) -> Mes
     the acknowledgement."""
     support = SupportSettings.load()
     thread = _opening_thread(ticket)
+    to = to if is_address(to) else ""  # "giulia" from a broken From: never an answer
     if support.out_of_scope_pattern:
         pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
         if any(pattern.search(text[:5000]) for text in texts if text):
@@ -179,9 +212,13 @@ def portal_link(ticket: Ticket) -> str:
 
 def out_of_scope_answer(
     *, ticket: Ticket, to: str, text: str, thread: tuple[str, str] | None = None
-) -> Message:
-    """Answer a request we cannot serve (the state's INIT system), close it, no charge."""
-    message = queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
+) -> Message | None:
+    """Answer a request we cannot serve (the state's INIT system), close it, no charge.
+
+    Without an address to answer, the ticket is closed all the same."""
+    message = None
+    if is_address(to):
+        message = queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
     tickets.ticket_update(ticket=ticket, billable=False, non_billable_reason="out_of_scope")
     tickets.ticket_change_status(ticket=ticket, status="closed")
     return message
@@ -213,10 +250,12 @@ def customer_addresses(ticket: Ticket) -> list[str]:
         .order_by("-created_at")
         .first()
     )
-    return [last.sender] if last else []
+    return deliverable([last.sender]) if last else []
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:
+    """The e-mail of an outbound ``message``: every header through ``header_safe``, and
+    only real addresses as recipients (see ``deliverable``)."""
     headers = {"Message-ID": f"<{message.message_id}>"}
     if message.in_reply_to:
         headers["In-Reply-To"] = f"<{message.in_reply_to}>"
@@ -227,12 +266,12 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=header_safe(message.subject),
         body=message.text,
-        from_email=message.sender,
-        to=message.recipients,
-        cc=message.cc,
-        headers=headers,
+        from_email=header_safe(message.sender),
+        to=[header_safe(a) for a in deliverable(message.recipients)],
+        cc=[header_safe(a) for a in deliverable(message.cc)],
+        headers={name: header_safe(value) for name, value in headers.items()},
     )
     if message.html:
         email.attach_alternative(message.html, "text/html")
@@ -248,7 +287,7 @@ def message_deliver(*, message_id: int) -> str:
     message = claimed.select_related("ticket").first()
     if message is None:
         return "nothing to send"
-    if not message.recipients:
+    if not deliverable(message.recipients):
         claimed.update(
             delivery_status=DeliveryStatus.FAILED,
             delivery_error="No recipient address: add an e-mail to the contact.",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -28,8 +28,10 @@ from email.utils import parseaddr
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sportello.core.files import (
@@ -45,6 +47,8 @@ from sportello.customers.models import (
     ContactEmail,
     OrganisationDomain,
 )
+from sportello.staff import roles
+from sportello.staff.models import Agent
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
     Channel,
@@ -56,7 +60,7 @@ from sportello.tickets.models import (
     Ticket,
 )
 
-from . import outbound
+from . import notifications, outbound
 from .errors import StoredFileMismatch
 from .models import RawMessage
 from .parse import (
@@ -64,6 +68,7 @@ from .parse import (
     decode_encoded_words,
     parse_message,
     parse_message_ids,
+    strip_ticket_tags,
     ticket_tag_in,
 )
 
@@ -248,7 +253,7 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     try:
         # Parsed before the transaction: on SQLite a transaction holds the one write lock
         # from its start, and the receiver and other workers wait for it meanwhile.
-        parsed = parse_message(raw_verified_bytes(row))
+        parsed = _with_envelope_sender(parse_message(raw_verified_bytes(row)), row)
     except Exception as exc:
         return _quarantine(row, exc)
     for _attempt in range(FILING_ATTEMPTS):
@@ -284,6 +289,21 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     return _quarantine(row, failure)
 
 
+def _with_envelope_sender(parsed: ParsedMessage, row: RawMessage) -> ParsedMessage:
+    """A message without a usable From: header is the envelope sender's (SMTP MAIL FROM).
+
+    RFC 5322 3.6.2 requires From:, but scripts and devices often leave it out; the
+    envelope still says who sent it, so the ticket gets its contact, organisation,
+    rate and acknowledgement. The null sender ``<>`` of a bounce stays nobody's.
+    """
+    envelope = (row.envelope_from or "").strip().lower()
+    if parsed.from_address and "@" in parsed.from_address:
+        return parsed
+    if "@" not in envelope:
+        return parsed
+    return replace(parsed, from_address=envelope)
+
+
 def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
     """Keep the raw bytes and say why, so an admin can fix the cause and reprocess."""
     log.error("mail quarantined", extra={"raw_id": row.pk}, exc_info=exc)
@@ -317,12 +337,24 @@ def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, M
     ticket = _thread(parsed, known)
     if parsed.auto_kind is not None:
         # RFC 3834: automatic mail never opens tickets and never gets an answer.
-        if ticket is None:
+        if ticket is None or not sender_belongs_to(ticket=ticket, address=parsed.from_address):
             return State.IGNORED, None, None
         message = _append(ticket, parsed, automatic=True)
         return State.APPENDED, ticket, message
 
     contact = _contact_for(parsed)
+    if ticket is not None and not sender_belongs_to(
+        ticket=ticket, address=parsed.from_address, contact=contact
+    ):
+        # Ticket numbers are sequential, so a tag is easy to guess: a stranger's mail
+        # never lands in (or reopens, or notifies) someone else's ticket. It opens a
+        # ticket of its own, linked to the one it names, for an agent to look at.
+        log.info(
+            "mail names a ticket its sender does not belong to: new linked ticket",
+            extra={"ticket": ticket.number, "raw_id": row.pk},
+        )
+        new = _open(parsed, row, contact, support, linked_to=ticket, foreign=True)
+        return State.CREATED, new, new.first_message
     if ticket is not None:
         if (
             ticket.status == Status.CLOSED
@@ -376,6 +408,39 @@ def _thread(parsed: ParsedMessage, known: list[_Known]) -> Ticket | None:
     return None
 
 
+def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None = None) -> bool:
+    """May mail from ``address`` be threaded into ``ticket``?
+
+    Yes for the ticket's contact, a contact of its organisation, an address already in
+    its conversation (a sender of a customer message, a recipient or a CC of any), and
+    an active agent. ``contact`` is the sender's contact when the caller knows it. Cheap
+    checks first: the usual reply costs no query beyond the contact's own.
+    """
+    address = (address or "").strip().lower()
+    if "@" not in address:
+        return False
+    if contact is None:
+        known = ContactEmail.objects.filter(address=address).select_related("contact").first()
+        contact = known.contact if known else None
+    if contact is not None:
+        if contact.pk == ticket.contact_id:
+            return True
+        if ticket.organisation_id and contact.organisation_id == ticket.organisation_id:
+            return True
+    rows = Message.objects.filter(ticket=ticket).values_list(
+        "direction", "sender", "recipients", "cc"
+    )
+    for direction, sender, recipients, cc in rows:
+        # Our own outbound sender is the support address: anyone can type it in a From.
+        people = [*(recipients or []), *(cc or [])]
+        if direction == Direction.INBOUND:
+            people.append(sender)
+        if address in {(p or "").strip().lower() for p in people}:
+            return True
+    users = get_user_model().objects.filter(email__iexact=address, is_active=True)
+    return any(roles.can_work_tickets(user) for user in users.select_related("agent"))
+
+
 def _contact_for(parsed: ParsedMessage) -> Contact | None:
     """The sender as a contact: known address, else new contact of the domain's org."""
     address = parsed.from_address
@@ -423,8 +488,38 @@ def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -
     return Channel.OTHER_EMAIL
 
 
-def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
+def _technician_addressed(parsed: ParsedMessage, row: RawMessage, support) -> Agent | None:
+    """The active agent whose own address the mail was written to (mario@init-s.it).
+
+    Customers who know a technician write to them directly: the ticket is theirs by
+    default, and they are told, since nobody watches their address for tickets. Mail
+    also sent to an official support address still goes to that agent first.
+    """
+    official = set(support.support_address_list)
+    addressed = [
+        a.lower()
+        for a in (*row.envelope_to, *parsed.x_original_to, *parsed.delivered_to, *parsed.to)
+        if a and a.lower() not in official
+    ]
+    if not addressed:
+        return None
+    wanted = Q()
+    for address in set(addressed):
+        wanted |= Q(user__email__iexact=address)
+    agents = {
+        agent.user.email.lower(): agent
+        for agent in Agent.objects.filter(wanted, active=True, user__is_active=True).select_related(
+            "user"
+        )
+    }
+    return next((agents[a] for a in addressed if a in agents), None)
+
+
+def _open(parsed, row, contact, support, *, linked_to=None, foreign=False) -> Ticket:
     subject = parsed.subject or "(senza oggetto)"
+    if foreign:
+        # The other ticket's tag would thread the answers back to it: keep the words only.
+        subject = strip_ticket_tags(subject, settings.SPORTELLO_TICKET_TAG) or "(senza oggetto)"
     ticket = tickets.ticket_open(
         subject=subject,
         channel=_channel(parsed, row, support),
@@ -443,10 +538,34 @@ def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
     message = ticket.first_message
     if message is not None:
         _store_attachments(ticket, message, parsed)
+    technician = _technician_addressed(parsed, row, support)
+    if technician is not None and ticket.status != Status.CLOSED:
+        tickets.ticket_assign(ticket=ticket, assignee=technician)
+        if message is not None:
+            notifications.assignee_notify(ticket=ticket, message=message, new_ticket=True)
+    if foreign:
+        tickets.message_add(
+            ticket=ticket,
+            kind=MessageKind.INTERNAL_NOTE,
+            direction=Direction.INTERNAL,
+            text=_foreign_note(linked_to, parsed.from_address),
+            automatic=True,
+            notify=False,
+        )
     outbound.answer_new_ticket(
         ticket=ticket, to=parsed.from_address, texts=(parsed.subject, parsed.text)
     )
     return ticket
+
+
+def _foreign_note(ticket: Ticket, address: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "This e-mail named ticket %(number)s, but its sender %(sender)s is not the "
+            "ticket's contact, nor of its organisation, nor in its conversation: it was "
+            "filed as a new ticket, linked to %(number)s, which was left unchanged. If the "
+            "sender does belong there, copy what matters to %(number)s and close this one."
+        ) % {"number": ticket.number, "sender": address or "?"}
 
 
 def _append(ticket: Ticket, parsed: ParsedMessage, *, contact=None, automatic=False) -> Message:

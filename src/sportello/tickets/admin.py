@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .errors import TicketInputError
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -96,8 +97,11 @@ class TicketAdminForm(forms.ModelForm):
             (status, Status(status).label) for status in Status.values if status in allowed
         ]
 
+    def clean_internal_note(self):
+        return _typed(self.cleaned_data["internal_note"].strip())
+
     def clean_reply(self):
-        text = self.cleaned_data["reply"].strip()
+        text = _typed(self.cleaned_data["reply"].strip())
         if text and self.instance.pk:
             from sportello.mail.outbound import customer_addresses  # mail builds on tickets
 
@@ -112,6 +116,14 @@ class TicketAdminForm(forms.ModelForm):
 
 
 ANSWER_FIELDS = ["reply", "internal_note", "new_status"]
+
+
+def _typed(text: str) -> str:
+    try:
+        services.typed_text_check(text=text)
+    except TicketInputError as exc:
+        raise forms.ValidationError(exc.message)
+    return text
 
 
 @admin.register(Ticket)
@@ -142,6 +154,9 @@ class TicketAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    class Media:
+        css = {"all": ["tickets/conversation.css"]}  # no inline styles under the CSP
 
     def get_fieldsets(self, request, obj=None):
         fields = [f for f in self.get_fields(request, obj) if f not in ANSWER_FIELDS]
@@ -242,36 +257,120 @@ class TicketAdmin(admin.ModelAdmin):
             )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never typed in: these rows are written by the services only, each with its
+    event, so a hand-made or edited row would escape the audit trail (STYLE 2.1)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "created_at", "direction", "kind", "sender", "automatic"]
     list_filter = ["direction", "kind", "automatic", "delivery_status"]
     search_fields = ["ticket__number", "subject", "text", "message_id"]
-    raw_id_fields = ["ticket", "author_contact"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ["filename", "ticket", "content_type", "size", "created_at"]
     search_fields = ["filename", "ticket__number", "sha256"]
-    raw_id_fields = ["ticket", "message"]
+
+
+class InterventionAdminForm(forms.ModelForm):
+    """The service's own checks, shown on the field they concern."""
+
+    class Meta:
+        model = Intervention
+        fields = [
+            "ticket",
+            "kind",
+            "started_at",
+            "duration_seconds",
+            "km",
+            "technician",
+            "notes",
+            "out_of_hours_override",
+            "override_reason",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        get = data.get if not self.instance.pk else lambda f: data.get(f, getattr(self.instance, f))
+        try:
+            services.intervention_check(
+                kind=get("kind"),
+                started_at=get("started_at"),
+                duration_seconds=get("duration_seconds"),
+                out_of_hours_override=get("out_of_hours_override"),
+                override_reason=get("override_reason") or "",
+            )
+        except TicketInputError as exc:
+            field = exc.field if exc.field in self.fields else None
+            self.add_error(field, str(exc))
+        return data
 
 
 @admin.register(Intervention)
 class InterventionAdmin(admin.ModelAdmin):
+    """A new intervention is recorded by ``intervention_add`` (charges and event follow);
+    an existing one can only have its out-of-hours decision overridden, with a reason."""
+
+    form = InterventionAdminForm
     list_display = ["ticket", "kind", "started_at", "duration_seconds", "km", "technician"]
     list_filter = ["kind"]
     raw_id_fields = ["ticket"]
+    OVERRIDE_FIELDS = ("out_of_hours_override", "override_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["created_at"]
+        return [f.name for f in Intervention._meta.fields if f.name not in self.OVERRIDE_FIELDS]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no service removes an intervention: its charges and event stay
+
+    def save_model(self, request, obj, form, change):
+        actor = services.Actor(user=request.user)
+        data = form.cleaned_data
+        if not change:
+            saved = services.intervention_add(
+                ticket=data["ticket"],
+                kind=data["kind"],
+                started_at=data["started_at"],
+                duration_seconds=data.get("duration_seconds"),
+                km=data.get("km"),
+                technician=data.get("technician"),
+                notes=data.get("notes") or "",
+                out_of_hours_override=data.get("out_of_hours_override"),
+                override_reason=data.get("override_reason") or "",
+                actor=actor,
+            )
+            obj.pk, obj.created_at = saved.pk, saved.created_at
+        elif set(form.changed_data) & set(self.OVERRIDE_FIELDS):
+            services.intervention_override_out_of_hours(
+                intervention=Intervention.objects.select_related("ticket").get(pk=obj.pk),
+                out_of_hours=data.get("out_of_hours_override"),
+                reason=data.get("override_reason") or "",
+                actor=actor,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many fields or inlines: everything was saved by the service
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
+    """The audit trail is append-only and written by the services alone."""
+
     list_display = ["ticket", "created_at", "kind", "actor_label"]
     list_filter = ["kind"]
-    raw_id_fields = ["ticket"]
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the audit trail is append-only
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sportello.core.files import storage_put
@@ -38,6 +40,7 @@ from .models import (
     TicketEvent,
     TicketSequence,
     attachment_path,
+    contact_organisation_error,
 )
 
 
@@ -210,6 +213,9 @@ def ticket_open(
         )
     if organisation is None and contact is not None:
         organisation = contact.organisation
+    mismatch = contact_organisation_error(contact, organisation)
+    if mismatch:
+        raise TicketInputError(mismatch, field="contact")
     now = created_at or timezone.now()
     with transaction.atomic(savepoint=False):
         ticket = Ticket(
@@ -404,18 +410,23 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes) -> Ticket
             field=sorted(unknown)[0],
         )
     diff = {}
+    before = {}
     for field, value in changes.items():
         old = getattr(ticket, field)
         if old != value:
+            before[field] = old
             setattr(ticket, field, value)
             diff[field] = [_plain(old), _plain(value)]
     if not diff:
         return ticket
+    before.setdefault("non_billable_reason", ticket.non_billable_reason)
     if ticket.billable:
         ticket.non_billable_reason = ""
     try:
         ticket.full_clean(exclude=["number"], validate_constraints=False)
     except ValidationError as exc:
+        for field, old in before.items():  # the caller's instance stays as stored
+            setattr(ticket, field, old)
         raise _input_error(exc)
     with transaction.atomic(savepoint=False):
         ticket.save()
@@ -443,6 +454,28 @@ def _plain(value):
     if isinstance(value, Decimal | datetime):
         return str(value)
     return value
+
+
+def typed_text_check(*, text: str, field: str = "text") -> None:
+    """A message typed in a web form (portal, admin, desk) is at most
+    ``SPORTELLO_REPLY_MAX_CHARS`` characters; longer text belongs in an attachment.
+
+    Mail is never cut or refused here: what a customer sends by e-mail is kept whole.
+    """
+    limit = settings.SPORTELLO_REPLY_MAX_CHARS
+    length = len(text or "")
+    if length > limit:
+        raise TicketInputError(
+            _(
+                "The message is %(length)s characters long; the limit is %(limit)s. "
+                "Shorten it, or attach the text as a file."
+            )
+            % {
+                "length": number_format(length, force_grouping=True),
+                "limit": number_format(limit, force_grouping=True),
+            },
+            field=field,
+        )
 
 
 def message_add(
@@ -571,7 +604,13 @@ def intervention_add(
     A leg outside the district takes the organisation's distance when ``km`` is not
     given. Overriding the out-of-hours decision needs a reason (SPEC 4).
     """
-    _check_intervention(kind, started_at, duration_seconds, out_of_hours_override, override_reason)
+    intervention_check(
+        kind=kind,
+        started_at=started_at,
+        duration_seconds=duration_seconds,
+        out_of_hours_override=out_of_hours_override,
+        override_reason=override_reason,
+    )
     if (
         kind in LEG_KINDS
         and km is None
@@ -606,12 +645,12 @@ def intervention_override_out_of_hours(
     *, intervention: Intervention, out_of_hours: bool | None, reason: str, actor: Actor = SYSTEM
 ) -> Intervention:
     """Force an intervention in or out of hours (None: back to the calendar's decision)."""
-    _check_intervention(
-        intervention.kind,
-        intervention.started_at,
-        intervention.duration_seconds,
-        out_of_hours,
-        reason,
+    intervention_check(
+        kind=intervention.kind,
+        started_at=intervention.started_at,
+        duration_seconds=intervention.duration_seconds,
+        out_of_hours_override=out_of_hours,
+        override_reason=reason,
     )
     old = [intervention.out_of_hours_override, intervention.override_reason]
     with transaction.atomic(savepoint=False):
@@ -632,7 +671,17 @@ def intervention_override_out_of_hours(
     return intervention
 
 
-def _check_intervention(kind, started_at, duration_seconds, override, reason) -> None:
+def intervention_check(
+    *,
+    kind: str,
+    started_at: datetime | None,
+    duration_seconds: int | None,
+    out_of_hours_override: bool | None = None,
+    override_reason: str = "",
+) -> None:
+    """Raise ``TicketInputError`` naming the field when an intervention cannot be
+    recorded as given (forms call it to show the error beside the field)."""
+    override, reason = out_of_hours_override, override_reason
     if kind not in InterventionKind.values:
         raise TicketInputError(
             _("Unknown intervention kind %(kind)s: use one of %(choices)s.")

@@ -6,12 +6,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 from django.core.management import call_command
 
+from sportello.core.testenv import Output, wait_for
 from sportello.customers.models import Contact, Organisation
 from sportello.staff.models import Agent, Zone
 from sportello.tickets.models import Channel, Intervention, Message, Status, Ticket
@@ -26,10 +26,12 @@ def free_port() -> int:
 
 
 @pytest.mark.django_db
-def test_demo_loads_the_first_company_and_a_realistic_desk(capsys):
+def test_demo_loads_the_first_company_and_a_realistic_desk(capsys, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
     call_command("demo")
     out = capsys.readouterr().out
     assert "admin / sportello-admin" in out
+    assert "Open http://127.0.0.1:8123/admin/" in out
     assert Organisation.objects.count() == 5
     assert Contact.objects.count() == 12
     assert Agent.objects.count() == 4 and Zone.objects.count() == 2
@@ -86,6 +88,11 @@ def test_the_console_script_reaches_every_command_and_the_alias():
         [*SPORTELLO, "bench-data", "--help"], capture_output=True, text=True, timeout=60
     )
     assert alias.returncode == 0 and "--tickets" in alias.stdout
+    helped = subprocess.run(
+        [*SPORTELLO, "help", "bench-data"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert "--tickets" in helped.stdout and "Unknown command" not in helped.stderr
 
 
 def test_check_deploy_reports_nothing_with_the_documented_production_settings(tmp_path):
@@ -95,6 +102,7 @@ def test_check_deploy_reports_nothing_with_the_documented_production_settings(tm
         "SECRET_KEY": "a-long-random-production-key-" + "x7Qz9" * 10,
         "ALLOWED_HOSTS": "assistenza.example.it",
         "SPORTELLO_HTTPS": "1",
+        "SPORTELLO_SITE_URL": "https://assistenza.example.it",
     }
     result = subprocess.run(
         [*SPORTELLO, "check", "--deploy", "--fail-level", "WARNING"],
@@ -131,29 +139,34 @@ def start_serve(tmp_path, *args, immediate: bool):
         text=True,
         start_new_session=True,
     )
-    body = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and body is None and proc.poll() is None:
+    output = Output(proc.stdout)
+
+    def health():
+        if proc.poll() is not None:
+            return {"exited": proc.returncode}
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                body = json.loads(r.read())
+                return json.loads(r.read())
         except OSError:
-            time.sleep(0.3)
-    return proc, port, env, body
+            return None
+
+    body = wait_for(health, what="serve to answer /health")
+    return proc, port, env, body, output
 
 
-def stop_serve(proc) -> str:
+def stop_serve(proc, output) -> str:
     try:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    return out
+            proc.wait()
+    return output.text(wait=True)
 
 
 def test_serve_answers_runs_tasks_then_stops_everything_on_ctrl_c(tmp_path):
-    proc, port, env, body = start_serve(tmp_path, immediate=False)
+    proc, port, env, body, output = start_serve(tmp_path, immediate=False)
     try:
         assert body == {**(body or {}), "status": "ok"}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5) as r:
@@ -163,26 +176,26 @@ def test_serve_answers_runs_tasks_then_stops_everything_on_ctrl_c(tmp_path):
         subprocess.run(
             [sys.executable, "-c", ENQUEUE_PROBE, str(marker)], env=env, check=True, timeout=60
         )
-        deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert marker.exists(), "the worker started by serve never ran the task"
+        wait_for(marker.exists, what="the worker started by serve to run the task")
     finally:
-        out = stop_serve(proc)
+        out = stop_serve(proc, output)
     assert proc.returncode == 0, out
     assert "Stopped." in out
+    # Unset SPORTELLO_SITE_URL follows --bind: the links in e-mails name this server.
+    assert f"links in e-mails to http://127.0.0.1:{port}/" in out
     # No gunicorn or huey child is left behind.
     leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
 
 
 def test_serve_in_immediate_mode_says_it_starts_no_worker(tmp_path):
-    proc, port, env, body = start_serve(tmp_path, "--web-workers", "1", immediate=True)
+    proc, port, env, body, output = start_serve(tmp_path, "--web-workers", "1", immediate=True)
     try:
         assert body == {**(body or {}), "status": "ok"}
-        time.sleep(2)  # a worker refusing immediate mode would have died by now
+        # Said when serve decides what to start: no worker is started after it.
+        output.wait_line("no worker started")
     finally:
-        out = stop_serve(proc)
+        out = stop_serve(proc, output)
     assert proc.returncode == 0, out
     assert "no worker started" in out
     assert "run_huey" not in out and "ConfigurationError" not in out

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from sportello.core.testenv import wait_for
 
 ENQUEUE = (
     "import django; django.setup();"
@@ -56,12 +57,8 @@ def run_probe(tmp_path: Path, extra_env: dict[str, str]) -> int:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert marker.exists(), "the consumer never ran the task"
-        time.sleep(0.1)  # the write may still be in progress
-        return int(marker.read_text())
+        wait_for(marker.exists, what="the consumer to run the task")
+        return int(marker.read_text())  # written whole (queue_probe renames it into place)
     finally:
         consumer.terminate()
         consumer.wait(timeout=20)

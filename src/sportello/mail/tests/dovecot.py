@@ -29,7 +29,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +38,8 @@ from urllib.parse import parse_qs
 import pytest
 from imap_tools import MailBoxUnencrypted
 from imap_tools.errors import MailboxFolderDeleteError
+
+from sportello.core.testenv import wait_for
 
 INSTALL_HINT = (
     "Dovecot is needed by the mail poller tests and is not installed. `make test` installs "
@@ -335,16 +336,24 @@ def _make_cert(root: Path) -> None:
     )
 
 
-def _wait_listening(ports: list[int], proc: subprocess.Popen, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
+def _wait_listening(ports: list[int], proc: subprocess.Popen, timeout: float = 60) -> bool:
     pending = list(ports)
-    while pending and time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.closing(socket.socket()) as sock:
-            sock.settimeout(0.5)
-            if sock.connect_ex(("127.0.0.1", pending[0])) == 0:
-                pending.pop(0)
-                continue
-        time.sleep(0.05)
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            return True  # exited: the caller reports why
+        while pending:
+            with contextlib.closing(socket.socket()) as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", pending[0])) != 0:
+                    return False
+            pending.pop(0)
+        return True
+
+    try:
+        wait_for(listening, what=f"Dovecot to listen on {ports}", timeout=timeout)
+    except AssertionError:
+        pass  # the caller says why, with Dovecot's log
     return not pending
 
 

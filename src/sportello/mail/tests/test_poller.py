@@ -11,7 +11,6 @@ import poplib
 import socket
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -23,7 +22,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from imap_tools import MailMessage
 
-from sportello.core.testenv import shared_dir
+from sportello.core.testenv import shared_dir, wait_for
 from sportello.mail import poller, services
 from sportello.mail.models import Mailbox, RawMessage
 from sportello.mail.poller import (
@@ -201,14 +200,14 @@ def test_a_new_uidvalidity_refetches_the_folder_and_files_nothing_twice(dovecot,
 
     # The folder is rebuilt (a server migration, a restore): UIDs start again from 1, so
     # the new mail gets UID 3, which a poller trusting the old last_uid would never fetch.
-    for _ in range(30):  # Dovecot's UIDVALIDITY is a timestamp: wait for a new second
+    def rebuilt() -> bool:
         with dovecot.imap() as client:
             client.folder.delete("Supporto")
         dovecot.append(old[0], folder="Supporto")
-        if dovecot.uidvalidity("Supporto") != before:
-            break
-        time.sleep(0.1)
-    assert dovecot.uidvalidity("Supporto") != before
+        return dovecot.uidvalidity("Supporto") != before
+
+    # Dovecot's UIDVALIDITY is a timestamp: rebuild until the folder has a new one.
+    wait_for(rebuilt, what="Dovecot to give the rebuilt folder a new UIDVALIDITY")
     dovecot.append(old[1], folder="Supporto")
     new_uid = dovecot.append(mail(subject="Nuovo"), folder="Supporto")
     assert new_uid == 3
@@ -615,11 +614,11 @@ def test_fetchmail_loop_polls_until_sigterm(dovecot, people, tmp_path):
             text=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while not Ticket.objects.exists() and time.monotonic() < deadline:
-                time.sleep(0.2)
+            wait_for(
+                lambda: "assistenza: 1 fetched (1 created)" in out.read_text(),
+                what="fetchmail to report the first poll",
+            )
             assert Ticket.objects.count() == 1
-            time.sleep(0.5)
             proc.terminate()
             _, err = proc.communicate(timeout=30)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -43,17 +44,31 @@ def contact_of(email):
     return User.objects.get(email=email).contact
 
 
-def test_a_new_account_joins_the_organisation_of_its_vat_number(client, people):
+def test_a_vat_number_alone_only_suggests_the_organisation_to_an_agent(client, people):
+    """Issue 15, finding 3: a partita IVA is public, so typing one joins nothing."""
     response = signup(client, tax_id=f"IT {people['org_a'].vat_number}")
     assert response.status_code == 302
     contact = contact_of("elena@gmail.com")
-    assert contact.organisation == people["org_a"]
-    assert not contact.needs_review and not contact.is_manager
+    assert contact.organisation is None and contact.needs_review and not contact.is_manager
     assert (contact.first_name, contact.last_name) == ("Elena", "Gialli")
     assert contact.phones.get().number == "+390744111222"
     assert ContactEmail.objects.get(address="elena@gmail.com").contact == contact
     registration = Registration.objects.get(user=contact.user)
-    assert (registration.company, registration.match) == ("Alice & Co.", "tax id")
+    assert registration.company == "Alice & Co."
+    assert registration.match == "tax id only, suggests: Alice & Co. S.r.l."
+    # Signed in after verifying the address, the portal shows nothing of org A.
+    client.force_login(contact.user)
+    page = client.get("/portale/").content.decode()
+    assert "attesa" in page or "approv" in page
+    assert "€\xa015,00" not in client.get("/assistenza/").content.decode()
+
+
+def test_a_vat_number_with_an_address_of_the_organisations_domain_joins_it(client, people):
+    signup(client, tax_id=people["org_a"].vat_number, email="elena@alice.example.it")
+    contact = contact_of("elena@alice.example.it")
+    assert contact.organisation == people["org_a"] and not contact.needs_review
+    registration = Registration.objects.get(user=contact.user)
+    assert registration.match == "tax id and e-mail domain"
 
 
 def test_it_stores_the_privacy_consent_with_version_time_and_address(client, people):
@@ -121,7 +136,7 @@ def test_a_known_sender_signing_up_gets_the_tickets_filed_from_their_mail(client
 def verify_from_outbox(client):
     (message,) = [m for m in mail.outbox if "/account/confirm-email/" in m.body]
     link = re.search(r"https?://\S+/account/confirm-email/\S+", message.body).group(0)
-    path = link.split("testserver", 1)[1]
+    path = urlsplit(link).path  # on SPORTELLO_SITE_URL, not the request's host
     assert client.get(path).status_code == 200
     response = client.post(path)
     assert response.status_code == 302
@@ -138,6 +153,41 @@ def test_the_email_must_be_verified_before_the_portal_opens(client, people):
     assert EmailAddress.objects.get(email="elena@gmail.com").verified
     assert client.get("/portale/").status_code == 200
     assert response["Location"] in ("/portale/", "/account/login/")
+
+
+def test_the_verification_mail_is_the_companys_own_and_links_to_the_site(client, people, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
+    signup(client, tax_id=people["org_a"].vat_number)
+    (message,) = [m for m in mail.outbox if "/account/confirm-email/" in m.body]
+    assert message.subject == (
+        "[INIT S.r.l.] Confermate il vostro indirizzo e-mail per il portale di assistenza"
+    )
+    body = message.body
+    assert body.startswith("Buongiorno,\n\navete chiesto un account sul portale di assistenza")
+    assert "L'assistenza tecnica di INIT S.r.l." in body
+    assert "http://127.0.0.1:8123/account/confirm-email/" in body
+    assert "testserver" not in body and "Ciao" not in body and " tu" not in body
+    link = re.search(r"http://\S+/account/confirm-email/\S+", body).group(0)
+    path = urlsplit(link).path
+    assert client.post(path).status_code == 302
+    client.logout()
+    again = client.get(path).content.decode()
+    assert "Questo collegamento è già stato usato: il vostro indirizzo è confermato." in again
+    broken = client.get("/account/confirm-email/not-a-key/").content.decode()
+    assert "non è valido o è scaduto" in broken and "già stato usato" not in broken
+
+
+def test_the_password_reset_mail_links_to_the_site(client, people, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
+    client.post("/account/password/reset/", {"email": "alice@alice.example.it"})
+    body = mail.outbox[-1].body
+    assert "http://127.0.0.1:8123/account/password/reset/key/" in body
+    assert "avete chiesto di scegliere una nuova password" in body
+
+
+def test_the_login_page_offers_the_password_reset_once(client, people):
+    page = client.get("/account/login/").content.decode()
+    assert page.count("Password dimenticata?") == 1
 
 
 def test_the_honeypot_stops_naive_bots(client, people):

@@ -20,13 +20,14 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from sportello.core.testenv import wait_for
 
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "portal-browser"
@@ -52,16 +53,12 @@ class Mailbox:
             self.messages.append(message)
         return "250 OK"
 
-    def wait_for(self, predicate, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for(self, predicate, timeout=60.0):
+        def matching():
             with self.lock:
-                for message in self.messages:
-                    if predicate(message):
-                        return message
-            time.sleep(0.1)
-        subjects = [m["Subject"] for m in self.messages]
-        raise AssertionError(f"no matching e-mail within {timeout}s; got {subjects}")
+                return next((m for m in self.messages if predicate(m)), None)
+
+        return wait_for(matching, what="a matching e-mail", timeout=timeout)
 
 
 def body_of(message) -> str:
@@ -127,17 +124,17 @@ def server(tmp_path_factory, smtp):
          "--no-migrate", "--no-worker", "--web-workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sportello serve exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    break
+                return response.status == 200
         except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("sportello serve did not answer /health within 30 s")
-        time.sleep(0.2)
+            return False
+
+    wait_for(healthy, what="sportello serve to answer /health")
     yield {"url": url, "manage": manage, "mailbox": mailbox}
     proc.terminate()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date
 
@@ -13,18 +12,20 @@ import pytest
 from django.db import connection
 
 from sportello.billing.models import TariffVersion
+from sportello.core.testenv import Output, stop
 from sportello.tickets.models import Ticket
 
+# Each worker says "ready" once Django is loaded, then blocks on its standard input until
+# the test writes "go" to all of them: they start creating at the same instant.
 WORKER = """
 import os, sys, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
 django.setup()
 from django.db import connections
 from sportello.tickets import services
-barrier = sys.argv[1]
-while not os.path.exists(barrier):
-    pass
-for i in range(int(sys.argv[2])):
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(int(sys.argv[1])):
     services.ticket_open(subject=f"concurrent {i}", channel="email", text="x")
 connections.close_all()
 """
@@ -44,39 +45,49 @@ def _database_url() -> str:
 def test_it_gives_unique_numbers_to_concurrent_processes(tmp_path):
     # The workers write to this test's own database, on PostgreSQL (.ci/run) or SQLite.
     env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
-    barrier = tmp_path / "go"
     per_process, processes = 40, 4
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(barrier), str(per_process)],
+            [sys.executable, "-c", WORKER, str(per_process)],
             env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(processes)
     ]
-    barrier.write_text("go")
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    try:
+        outputs = [Output(proc.stdout) for proc in procs]
+        for output in outputs:
+            output.wait_line("ready", timeout=120)
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            proc.stdin.close()
+            proc.wait(timeout=120)
+            assert proc.returncode == 0, proc.stderr.read()
+    finally:
+        for proc in procs:
+            stop(proc)
     numbers = list(Ticket.objects.values_list("number", flat=True))
     assert len(numbers) == per_process * processes
     assert [n for n, c in Counter(numbers).items() if c > 1] == []
 
 
+# Opens a ticket, says "opened", and keeps its transaction open until its standard input
+# is closed.
 HOLDER = """
-import os, sys, time, django
+import os, sys, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
 django.setup()
 from django.db import transaction
 from sportello.tickets import services
-ready, release = sys.argv[1], sys.argv[2]
 with transaction.atomic():
     services.ticket_open(subject="held open", channel="email", text="x")
-    open(ready, "w").close()
-    deadline = time.monotonic() + 60
-    while not os.path.exists(release) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    print("opened", flush=True)
+    sys.stdin.read()
 """
 
 
@@ -87,35 +98,50 @@ def test_a_ticket_being_created_does_not_hold_up_the_next_on_postgresql(tmp_path
     has a single writer: there the second waits, and gets the next number, no error."""
     TariffVersion.objects.create(label="Listino", valid_from=date(2000, 1, 1))  # a desk's
     env = {**os.environ, "DATABASE_URL": _database_url()}
-    ready, release = tmp_path / "ready", tmp_path / "release"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(ready), str(release)],
+        [sys.executable, "-c", HOLDER],
         env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    second = None
     try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ready.exists(), "the first ticket was never opened"
+        Output(holder.stdout).wait_line("opened", timeout=120)
         second = subprocess.Popen(
-            [sys.executable, "-c", WORKER.replace("while not", "while False and not"), "-", "1"],
+            [sys.executable, "-c", WORKER, "1"],
             env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        try:
-            second.wait(timeout=10)  # SQLite gives up on its lock after 20 s
+        Output(second.stdout).wait_line("ready", timeout=120)
+        second.stdin.write("go\n")
+        second.stdin.close()
+        if connection.vendor == "postgresql":
+            # Its number does not wait for the held transaction: it finishes while held.
+            second.wait(timeout=120)
             finished_while_held = True
-        except subprocess.TimeoutExpired:
-            finished_while_held = False
-        release.write_text("go")
-        _, err = second.communicate(timeout=60)
-        assert second.returncode == 0, err
+        else:
+            # SQLite's one writer is busy: the second waits (up to its 20 s lock timeout).
+            try:
+                second.wait(timeout=2)
+                finished_while_held = True
+            except subprocess.TimeoutExpired:
+                finished_while_held = False
+        holder.stdin.close()  # the holder commits
+        second.wait(timeout=120)
+        assert second.returncode == 0, second.stderr.read()
     finally:
-        release.write_text("go")
-        _, held_err = holder.communicate(timeout=60)
+        if holder.stdin and not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=120)
+        held_err = holder.stderr.read()
+        for proc in (holder, second):
+            if proc is not None:
+                stop(proc)
     assert holder.returncode == 0, held_err
     assert finished_while_held == (connection.vendor == "postgresql")
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
