@@ -69,7 +69,7 @@ def cases() -> dict[str, str]:
         "two_words_narrow": "baltor stampante",
         "ticket_number": number,
         "email_address": address,
-        "vat_fragment": vat[2:9],
+        "vat_number": vat,
     }
 
 
@@ -126,9 +126,9 @@ def served(user, queries: dict[str, str]) -> dict:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"{base}/health", timeout=2).read()
+                urllib.request.urlopen(f"{base}/health", timeout=10).read()
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while gunicorn starts
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("sportello serve did not answer /health") from None
                 time.sleep(0.2)
@@ -226,6 +226,7 @@ def main() -> None:
         "selector": selector(user, queries),
         "index": index_size(),
     }
+    print(json.dumps(result), file=sys.stderr)  # in case the served part fails
     connection.close()
     result["served"] = served(user, queries)
     print(json.dumps(result))

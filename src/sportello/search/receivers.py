@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save
 
 from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
+from sportello.tickets import signals
 from sportello.tickets.models import Attachment, Message, Ticket
 
 from . import index
@@ -27,7 +28,8 @@ def ticket_saved(sender, instance: Ticket, created: bool, raw: bool = False, **k
     if raw:
         return
     if created:
-        index.document_ticket_created(ticket=instance)
+        if not getattr(instance, "opening", False):  # else ticket_opened indexes it
+            index.document_ticket_created(ticket=instance, messages=())
         return
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and not (set(update_fields) & _TICKET_INDEXED_FIELDS):
@@ -39,7 +41,8 @@ def message_saved(sender, instance: Message, created: bool, raw: bool = False, *
     if raw:
         return
     if created:
-        index.document_message_added(message=instance)
+        if not getattr(instance.ticket, "opening", False):  # else ticket_opened has it
+            index.document_message_added(message=instance)
     else:
         index.document_build(ticket=instance.ticket)
 
@@ -50,6 +53,11 @@ def _deleted_itself(sender, kwargs) -> bool:
     origin = kwargs.get("origin")
     model = getattr(origin, "model", type(origin))
     return model is sender
+
+
+def ticket_opened(sender, ticket: Ticket, message: Message | None, **kwargs) -> None:
+    """A new ticket with its first message: one INSERT."""
+    index.document_ticket_created(ticket=ticket, messages=[message] if message else ())
 
 
 def message_deleted(sender, instance: Message, **kwargs) -> None:
@@ -102,6 +110,7 @@ def organisation_changed(sender, instance: Organisation, raw=False, created=Fals
 def connect() -> None:
     uid = "sportello.search"
     post_save.connect(ticket_saved, sender=Ticket, dispatch_uid=f"{uid}.ticket")
+    signals.ticket_opened.connect(ticket_opened, sender=Ticket, dispatch_uid=f"{uid}.opened")
     post_save.connect(message_saved, sender=Message, dispatch_uid=f"{uid}.message")
     post_delete.connect(message_deleted, sender=Message, dispatch_uid=f"{uid}.message-del")
     post_save.connect(attachment_saved, sender=Attachment, dispatch_uid=f"{uid}.att")

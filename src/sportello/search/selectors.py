@@ -4,8 +4,9 @@
 
 1. a ticket number (``2026-000123``, ``#2026-123``, ``[Ticket#2026-000123]``): that ticket
    (``redirect``), when it exists;
-2. an e-mail address or a phone number (read by ``phonenumbers``, region IT) that belongs
-   to a contact: that contact's tickets, newest first;
+2. a whole partita IVA (``IT`` optional) or codice fiscale of an organisation: its
+   tickets, newest first; an e-mail address or a phone number (read by
+   ``phonenumbers``, region IT) that belongs to a contact: that contact's tickets;
 3. one fragment with digits or an ``@`` (``000123``, ``752000``, ``@acme.it``, a partita
    IVA): tickets whose number, addresses, phones or VAT numbers contain it (trigram
    index), newest first, when there are any;
@@ -27,7 +28,7 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from sportello.customers.models import Contact, ContactEmail, ContactPhone
+from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
 from sportello.staff.roles import can_work_tickets
 from sportello.tickets.models import Channel, Message, Priority, Status, Ticket
 
@@ -155,6 +156,7 @@ class SearchResults:
     mode: str = "empty"  # empty | number | contact | keys | text
     redirect: Ticket | None = None
     contacts: list[Contact] = field(default_factory=list)
+    organisation: Organisation | None = None
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     page: int = 1
@@ -175,6 +177,17 @@ def ticket_url(ticket: Ticket) -> str:
         return reverse("desk:ticket", kwargs={"number": ticket.number})
     except NoReverseMatch:
         return reverse("admin:tickets_ticket_change", args=[ticket.pk])
+
+
+def _url_maker():
+    """``ticket_url`` for a page of hits: which URL exists is found out once, not per hit
+    (a failed ``reverse`` costs an exception)."""
+    try:
+        reverse("desk:ticket", kwargs={"number": "2000-000001"})
+    except NoReverseMatch:
+        admin = reverse("admin:tickets_ticket_change", args=[0])
+        return lambda ticket: admin.replace("/0/", f"/{ticket.pk}/")
+    return ticket_url
 
 
 def ticket_search(
@@ -203,6 +216,17 @@ def ticket_search(
             results.hits = _hits([ticket.pk], query)
             return results
 
+    organisation = _organisation_for(raw)
+    if organisation is not None:
+        qs = filters.apply(Ticket.objects.filter(organisation=organisation)).order_by(
+            "-created_at", "-pk"
+        )
+        results.mode, results.organisation = "organisation", organisation
+        results.total = qs.count()
+        ids = list(qs.values_list("pk", flat=True)[offset : offset + per_page])
+        results.hits = _hits(ids, query)
+        return results
+
     contacts = _contacts_for(raw)
     if contacts:
         qs = filters.apply(Ticket.objects.filter(contact__in=contacts)).order_by("-created_at")
@@ -227,6 +251,20 @@ def ticket_search(
     results.mode, results.total = "text", total
     results.hits = _hits(ids, query)
     return results
+
+
+VAT_RE = re.compile(r"^(?:IT)?\s*(\d{11})$", re.IGNORECASE)
+FISCAL_RE = re.compile(r"^[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]$", re.IGNORECASE)
+
+
+def _organisation_for(raw: str) -> Organisation | None:
+    """The organisation whose whole partita IVA or codice fiscale was typed."""
+    vat = VAT_RE.match(raw)
+    if vat:
+        return Organisation.objects.filter(vat_number=vat.group(1)).order_by("pk").first()
+    if FISCAL_RE.match(raw):
+        return Organisation.objects.filter(fiscal_code=raw.upper()).order_by("pk").first()
+    return None
 
 
 def _contacts_for(raw: str) -> list[Contact]:
@@ -351,6 +389,7 @@ def _hits(ids: list[int], query: text.Query, *, fragment: str = "") -> list[Hit]
     ):
         bodies.setdefault(tid, []).append(body)
     stem_set = query.stem_set()
+    url = _url_maker()
     hits = []
     for pk in ids:
         ticket = tickets.get(pk)
@@ -365,7 +404,7 @@ def _hits(ids: list[int], query: text.Query, *, fragment: str = "") -> list[Hit]
         else:
             if bodies.get(pk):
                 snippet, _matched = text.highlight(bodies[pk][0], stem_set)
-        hits.append(Hit(ticket, subject_html, snippet, ticket_url(ticket)))
+        hits.append(Hit(ticket, subject_html, snippet, url(ticket)))
     return hits
 
 

@@ -232,6 +232,7 @@ def ticket_open(
             non_billable_reason=non_billable_reason,
             created_at=now,
         )
+        ticket.opening = True  # see signals.ticket_opened
         try:
             # Related rows were passed as saved instances: skip one query per foreign key.
             # Ticket.clean() checks the reasons the constraints demand, without the one
@@ -282,6 +283,8 @@ def ticket_open(
             )
             written = int(first.counts_as_written)
         _reprice(ticket, opened_with_written=written)
+        ticket.opening = False
+        signals.ticket_opened.send(Ticket, ticket=ticket, message=first)
     ticket.first_message = first
     return ticket
 

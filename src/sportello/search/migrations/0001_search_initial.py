@@ -33,13 +33,22 @@ SQLITE_UP = [
         INSERT INTO search_keys(search_keys, rowid, keys)
             VALUES ('delete', old.ticket_id, old.keys);
     END""",
-    """CREATE TRIGGER search_doc_au AFTER UPDATE ON search_searchdocument BEGIN
+    # Two update triggers, each only when its columns changed: a new message rewrites
+    # the words, rarely the identifiers, and the trigram index is the dearer one.
+    """CREATE TRIGGER search_doc_au AFTER UPDATE ON search_searchdocument
+    WHEN old.subject IS NOT new.subject OR old.meta IS NOT new.meta
+        OR old.body IS NOT new.body
+    BEGIN
         INSERT INTO search_fts(search_fts, rowid, subject, meta, body)
             VALUES ('delete', old.ticket_id, old.subject, old.meta, old.body);
-        INSERT INTO search_keys(search_keys, rowid, keys)
-            VALUES ('delete', old.ticket_id, old.keys);
         INSERT INTO search_fts(rowid, subject, meta, body)
             VALUES (new.ticket_id, new.subject, new.meta, new.body);
+    END""",
+    """CREATE TRIGGER search_doc_au_keys AFTER UPDATE ON search_searchdocument
+    WHEN old.keys IS NOT new.keys
+    BEGIN
+        INSERT INTO search_keys(search_keys, rowid, keys)
+            VALUES ('delete', old.ticket_id, old.keys);
         INSERT INTO search_keys(rowid, keys) VALUES (new.ticket_id, new.keys);
     END""",
 ]
@@ -47,6 +56,7 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS search_doc_ai",
     "DROP TRIGGER IF EXISTS search_doc_ad",
     "DROP TRIGGER IF EXISTS search_doc_au",
+    "DROP TRIGGER IF EXISTS search_doc_au_keys",
     "DROP TABLE IF EXISTS search_fts",
     "DROP TABLE IF EXISTS search_keys",
 ]

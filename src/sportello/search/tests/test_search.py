@@ -130,7 +130,9 @@ def test_an_address_or_a_phone_lists_the_contacts_tickets(people, bob):
     assert set(numbers(search(bob, "@alice.example"))) == {a1.number, a2.number}
     assert set(numbers(search(bob, "752000"))) == {a1.number, a2.number}
     vat = people["org_a"].vat_number
-    assert set(numbers(search(bob, vat))) == {a1.number, a2.number}
+    found = search(bob, f"IT{vat}")
+    assert found.mode == "organisation" and numbers(found) == [a2.number, a1.number]
+    assert set(numbers(search(bob, vat[3:10]))) == {a1.number, a2.number}
     # And the words of a name or an organisation are words like any other.
     assert set(numbers(search(bob, "rossi"))) == {a1.number, a2.number}
     assert set(numbers(search(bob, "alice co"))) == {a1.number, a2.number}
