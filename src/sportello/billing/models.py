@@ -110,7 +110,7 @@ class TariffVersion(models.Model):
         return [c.strip() for c in self.district_comuni.splitlines() if c.strip()]
 
     @cached_property
-    def _district_folded(self) -> frozenset[str]:
+    def district_comuni_folded(self) -> frozenset[str]:
         return frozenset(c.casefold() for c in self.district_comune_list)
 
     def in_district(self, comune: str) -> bool | None:
@@ -118,9 +118,9 @@ class TariffVersion(models.Model):
         empty, so the organisation's own flag decides (SPEC 5: the tariff lists the
         district's comuni, the comune decides, not a checkbox)."""
         comune = (comune or "").strip().casefold()
-        if not comune or not self._district_folded:
+        if not comune or not self.district_comuni_folded:
             return None
-        return comune in self._district_folded
+        return comune in self.district_comuni_folded
 
     def to_params(self) -> TariffParams:
         """The engine's plain value for this version (no Django beyond this line)."""

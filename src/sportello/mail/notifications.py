@@ -29,6 +29,7 @@ from sportello.tickets.models import (
 )
 
 from . import outbound
+from .tasks import message_send
 
 CUSTOMER_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
 
@@ -91,7 +92,5 @@ def assignee_notify(*, ticket: Ticket, message: Message) -> Message | None:
         delivery_status=DeliveryStatus.PENDING,
         reprice=False,
     )
-    from .tasks import message_send
-
     transaction.on_commit(lambda: message_send(notice.pk))
     return notice

@@ -2,7 +2,8 @@
 
 A message to send is first a ``Message`` row (outbound, ``delivery_status=pending``)
 with its own Message-ID, written in the caller's transaction; a Huey task sends it after
-the commit, with retries, and records ``sent`` or ``failed`` on the row. So a reply is
+the commit, with retries, and records ``sent`` or ``failed`` on the row (the sending
+itself is in ``delivery.py``). So a reply is
 never lost when the SMTP server is down, and threading headers are known before sending.
 """
 
@@ -14,7 +15,6 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -23,6 +23,8 @@ from sportello.core.hours import support_hours_text
 from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
+
+from .tasks import message_send
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,6 @@ def queue_email(
         automatic=automatic,
         delivery_status=DeliveryStatus.PENDING,
     )
-    from .tasks import message_send
-
     transaction.on_commit(lambda: message_send(message.pk))
     return message
 
@@ -214,52 +214,3 @@ def customer_addresses(ticket: Ticket) -> list[str]:
         .first()
     )
     return [last.sender] if last else []
-
-
-def build_email(message: Message) -> EmailMultiAlternatives:
-    headers = {"Message-ID": f"<{message.message_id}>"}
-    if message.in_reply_to:
-        headers["In-Reply-To"] = f"<{message.in_reply_to}>"
-    if message.references:
-        headers["References"] = " ".join(f"<{r}>" for r in message.references.split())
-    if message.automatic:
-        # RFC 3834: mark automatic answers, so well-behaved auto-responders stay quiet.
-        headers["Auto-Submitted"] = "auto-replied"
-        headers["X-Auto-Response-Suppress"] = "All"
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.text,
-        from_email=message.sender,
-        to=message.recipients,
-        cc=message.cc,
-        headers=headers,
-    )
-    if message.html:
-        email.attach_alternative(message.html, "text/html")
-    for attachment in message.attachments.all():
-        with attachment.file.open("rb") as fh:
-            email.attach(attachment.filename, fh.read(), attachment.content_type)
-    return email
-
-
-def message_deliver(*, message_id: int) -> str:
-    """Send one pending message; raise on failure so the task retries."""
-    claimed = Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.PENDING)
-    message = claimed.select_related("ticket").first()
-    if message is None:
-        return "nothing to send"
-    if not message.recipients:
-        claimed.update(
-            delivery_status=DeliveryStatus.FAILED,
-            delivery_error="No recipient address: add an e-mail to the contact.",
-        )
-        return "failed"
-    build_email(message).send(fail_silently=False)
-    claimed.update(delivery_status=DeliveryStatus.SENT, delivery_error="")
-    return "sent"
-
-
-def message_delivery_failed(*, message_id: int, error: str) -> None:
-    Message.objects.filter(pk=message_id).update(
-        delivery_status=DeliveryStatus.FAILED, delivery_error=error[:2000]
-    )

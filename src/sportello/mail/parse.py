@@ -660,7 +660,7 @@ def html_to_text(html: str) -> str:
 
     Block elements become line breaks, paragraphs blank lines, list items ``- ``
     or ``1. ``, links ``label (url)``, and blockquotes ``> `` prefixes, so that
-    :func:`sportello.mail.quotes.split_reply` can fold the quoted part.
+    :func:`sportello.tickets.quotes.split_reply` can fold the quoted part.
     """
     parser = _TextExtractor()
     try:

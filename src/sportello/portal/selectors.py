@@ -12,11 +12,16 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from sportello.billing.models import TicketCharges
+from sportello.billing.services import tariff_version_in_force
 from sportello.core.hours import support_hours
+from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
+
+from .models import PrivacyConsent
 
 # What the customer may read of a conversation: never internal notes or system events.
 PUBLIC_KINDS = tuple(
@@ -243,11 +248,6 @@ def _money(value) -> str:
 def support_overview(*, user) -> dict:
     """Everything the "how to get support" page shows, from SupportSettings and the
     tariff version in force; amounts in EUR when the visitor's organisation is known."""
-    from django.utils import timezone
-
-    from sportello.billing.services import tariff_version_in_force
-    from sportello.core.models import SupportSettings
-
     support = SupportSettings.load()
     version = tariff_version_in_force(on=timezone.localdate())
     contact = contact_for(user)
@@ -267,6 +267,4 @@ def support_overview(*, user) -> dict:
 
 
 def consents_for(*, user):
-    from .models import PrivacyConsent
-
     return list(PrivacyConsent.objects.filter(user=user).order_by("-accepted_at")[:5])

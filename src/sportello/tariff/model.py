@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Final
 
 from sportello.tariff.errors import TariffInputError
+from sportello.tariff.text import describe
 
 __all__ = [
     "CALL_FEE_CHANNELS",
@@ -322,8 +323,6 @@ class ChargeLine:
 
     def description(self, lang: str = "it") -> str:
         """The human explanation in ``lang`` (``it`` or ``en``)."""
-        from sportello.tariff.text import describe
-
         return describe(self, lang)
 
     @property

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from sportello.mail.models import Mailbox
+
 
 class Command(BaseCommand):
     help = "Migrate, then run the web server and the background worker until Ctrl-C."
@@ -107,8 +109,6 @@ class Command(BaseCommand):
 
     def extra_processes(self, options) -> dict[str, list[str]]:
         """Processes other apps add (the mail receiver, when configured)."""
-        from sportello.mail.models import Mailbox
-
         processes: dict[str, list[str]] = {}
         if Mailbox.objects.filter(active=True).exists():
             processes["fetchmail"] = [sys.executable, "-m", "sportello", "fetchmail"]

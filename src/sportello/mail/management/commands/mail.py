@@ -22,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from tqdm import tqdm
 
+from sportello.mail import importer
+from sportello.mail.importer import TEMPFAIL
 from sportello.mail.parse import is_mbox, iter_mbox
 from sportello.mail.services import ingest_raw
 
@@ -145,8 +147,6 @@ class Command(BaseCommand):
             self.stderr.write(f"Done: {summary or 'no messages'}.")
 
     def ingest_parallel(self, items, source, options):
-        from sportello.mail.importer import TEMPFAIL, ingest_parallel
-
         progress = tqdm(
             total=len(items),
             unit="msg",
@@ -163,7 +163,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(line)
 
-        ingest_parallel(
+        importer.ingest_parallel(
             items,
             jobs=options["jobs"],
             options={
