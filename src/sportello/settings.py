@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from sportello.core.siteurl import site_url_for_bind
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -241,9 +243,17 @@ LOGGING = {
 }
 
 # Sportello's own knobs.
-SPORTELLO_SITE_URL = os.environ.get("SPORTELLO_SITE_URL", "http://127.0.0.1:8000")
 SPORTELLO_TICKET_TAG = os.environ.get("SPORTELLO_TICKET_TAG", "Ticket#")
 SPORTELLO_BIND = os.environ.get("SPORTELLO_BIND", "127.0.0.1:8000")
+
+
+# The site's public address, in every link of every e-mail. Unset, it follows
+# SPORTELLO_BIND (and `sportello serve --bind`), so a trial on another port links to it;
+# `sportello check --deploy` insists on it in production.
+SPORTELLO_SITE_URL_IS_SET = bool(os.environ.get("SPORTELLO_SITE_URL", "").strip())
+SPORTELLO_SITE_URL = (
+    os.environ.get("SPORTELLO_SITE_URL", "").strip() or site_url_for_bind(SPORTELLO_BIND)
+).rstrip("/")
 
 
 # Accounts and portal (django-allauth)
@@ -260,7 +270,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "sportello.portal.forms.SignupExtraForm"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/assistenza/"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Sportello] "
+# E-mails in the company's name, every link on SPORTELLO_SITE_URL (portal/adapter.py).
+ACCOUNT_ADAPTER = "sportello.portal.adapter.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_PREVENT_ENUMERATION = True
 # Behind N reverse proxies, rate limits take the client address N places from the right
@@ -305,6 +316,8 @@ SPORTELLO_UPLOAD_TYPES = env_list(
 # src/sportello/static (the site's CSS, vendored htmx) belongs to no app, so the app
 # finder never saw it: name it, or WhiteNoise answers 404 for the stylesheet.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as static.
+WHITENOISE_ROOT = PACKAGE_DIR / "static" / "root"
 # The privacy notice customers accept when they register; bump it when the text changes.
 SPORTELLO_PRIVACY_VERSION = os.environ.get("SPORTELLO_PRIVACY_VERSION", "2025-01")
 

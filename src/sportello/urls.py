@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from sportello.core import views as core_views
+from sportello.portal import views as portal_views
 
 admin.site.site_header = _("Sportello administration")
 admin.site.site_title = "Sportello"
@@ -19,6 +20,11 @@ urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
     path("admin/", admin.site.urls),
     # Customer portal: sign-up, login, password reset, TOTP (django-allauth) and tickets.
+    path(
+        "account/confirm-email/<str:key>/",
+        portal_views.EmailConfirm.as_view(),
+        name="account_confirm_email",
+    ),
     path("account/", include("allauth.urls")),
     path("", include("sportello.portal.urls")),
     prefix_default_language=False,

@@ -51,7 +51,16 @@ class TariffVersion(models.Model):
     """
 
     label = models.CharField(_("label"), max_length=100)
-    valid_from = models.DateField(_("valid from"), unique=True)
+    valid_from = models.DateField(
+        _("valid from"),
+        unique=True,
+        error_messages={
+            "unique": _(
+                "A tariff version already takes effect on this day: edit that version, "
+                "or choose another date."
+            )
+        },
+    )
     written_low_max_messages = models.PositiveSmallIntegerField(
         _("written: messages in the lower band"), default=3
     )

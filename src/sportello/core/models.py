@@ -188,7 +188,11 @@ class CalendarDay(models.Model):
         CLOSURE = "closure", _("closure")
         OPENING = "opening", _("extra opening day")
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(
+        _("date"),
+        unique=True,
+        error_messages={"unique": _("This day is in the calendar already: edit that row instead.")},
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

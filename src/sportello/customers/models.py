@@ -79,11 +79,22 @@ class Organisation(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["vat_number"], condition=~Q(vat_number=""), name="org_vat_unique"
+                fields=["vat_number"],
+                condition=~Q(vat_number=""),
+                name="org_vat_unique",
+                violation_error_message=_(
+                    "Another organisation already has this partita IVA: open that one, "
+                    "or check the number for a typing error."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(in_district=True) | Q(distance_km__isnull=False),
                 name="org_outside_district_has_distance",
+                violation_error_message=_(
+                    "An organisation outside the district needs its distance in km (one way), "
+                    "which prices pick-ups and returns: fill in the distance, or tick "
+                    "'in the district'."
+                ),
             ),
         ]
 
@@ -147,7 +158,17 @@ class OrganisationDomain(models.Model):
         related_name="domains",
         verbose_name=_("organisation"),
     )
-    domain = models.CharField(_("e-mail domain"), max_length=253, unique=True)
+    domain = models.CharField(
+        _("e-mail domain"),
+        max_length=253,
+        unique=True,
+        error_messages={
+            "unique": _(
+                "This e-mail domain already belongs to another organisation: a domain "
+                "can point to one organisation only. Remove it there first."
+            )
+        },
+    )
 
     class Meta:
         verbose_name = _("e-mail domain")
@@ -224,7 +245,16 @@ class ContactEmail(models.Model):
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="emails", verbose_name=_("contact")
     )
-    address = models.EmailField(_("e-mail address"), unique=True)
+    address = models.EmailField(
+        _("e-mail address"),
+        unique=True,
+        error_messages={
+            "unique": _(
+                "This e-mail address already belongs to another contact: find that contact "
+                "(search by address) and merge or correct it there."
+            )
+        },
+    )
     primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:
@@ -249,7 +279,13 @@ class ContactPhone(models.Model):
         verbose_name = _("phone number")
         verbose_name_plural = _("phone numbers")
         constraints = [
-            models.UniqueConstraint(fields=["contact", "number"], name="contact_phone_unique")
+            models.UniqueConstraint(
+                fields=["contact", "number"],
+                name="contact_phone_unique",
+                violation_error_message=_(
+                    "This contact already has this phone number: remove the repeated row."
+                ),
+            )
         ]
 
     def __str__(self) -> str:

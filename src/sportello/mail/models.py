@@ -94,7 +94,12 @@ class Mailbox(models.Model):
         STARTTLS = "starttls", "STARTTLS"
         NONE = "none", _("none (loopback and tests only)")
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("Another mailbox already has this name: choose another one.")},
+    )
     protocol = models.CharField(
         _("protocol"), max_length=4, choices=Protocol.choices, default=Protocol.IMAP
     )

@@ -58,8 +58,12 @@ def resolved_notify(*, ticket: Ticket) -> Message | None:
     return outbound.queue_email(ticket=ticket, to=to, text=text, automatic=True)
 
 
-def assignee_notify(*, ticket: Ticket, message: Message) -> Message | None:
-    """Tell the assigned agent that the customer wrote; nobody when unassigned."""
+def assignee_notify(
+    *, ticket: Ticket, message: Message, new_ticket: bool = False
+) -> Message | None:
+    """Tell the assigned agent that the customer wrote; nobody when unassigned.
+
+    ``new_ticket``: the customer opened the ticket by writing to the agent's own address."""
     agent = ticket.assignee
     address = agent.user.email if agent is not None else ""
     if not address:
@@ -76,9 +80,11 @@ def assignee_notify(*, ticket: Ticket, message: Message) -> Message | None:
                 + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
             },
         )
-        subject = outbound.subject_for(
-            ticket, f"{translation.gettext('New message from the customer')}: {ticket.subject}"
-        )
+        if new_ticket:
+            headline = translation.gettext("New ticket written to you")
+        else:
+            headline = translation.gettext("New message from the customer")
+        subject = outbound.subject_for(ticket, f"{headline}: {ticket.subject}")
     notice = tickets.message_add(
         ticket=ticket,
         kind=MessageKind.SYSTEM,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sportello.core.models import SupportSettings
@@ -36,6 +37,7 @@ from sportello.customers.models import (
     ContactEmail,
     OrganisationDomain,
 )
+from sportello.staff.models import Agent
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
     Channel,
@@ -47,7 +49,7 @@ from sportello.tickets.models import (
     Ticket,
 )
 
-from . import outbound
+from . import notifications, outbound
 from .models import RawMessage
 from .parse import (
     ParsedMessage,
@@ -175,7 +177,7 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     try:
         # Parsed before the transaction: on SQLite a transaction holds the one write lock
         # from its start, and the receiver and other workers wait for it meanwhile.
-        parsed = parse_message(row.read())
+        parsed = _with_envelope_sender(parse_message(row.read()), row)
     except Exception as exc:
         return _quarantine(row, exc)
     for _attempt in range(FILING_ATTEMPTS):
@@ -209,6 +211,21 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
         except Exception as exc:
             return _quarantine(row, exc)
     return _quarantine(row, failure)
+
+
+def _with_envelope_sender(parsed: ParsedMessage, row: RawMessage) -> ParsedMessage:
+    """A message without a usable From: header is the envelope sender's (SMTP MAIL FROM).
+
+    RFC 5322 3.6.2 requires From:, but scripts and devices often leave it out; the
+    envelope still says who sent it, so the ticket gets its contact, organisation,
+    rate and acknowledgement. The null sender ``<>`` of a bounce stays nobody's.
+    """
+    envelope = (row.envelope_from or "").strip().lower()
+    if parsed.from_address and "@" in parsed.from_address:
+        return parsed
+    if "@" not in envelope:
+        return parsed
+    return replace(parsed, from_address=envelope)
 
 
 def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
@@ -350,6 +367,33 @@ def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -
     return Channel.OTHER_EMAIL
 
 
+def _technician_addressed(parsed: ParsedMessage, row: RawMessage, support) -> Agent | None:
+    """The active agent whose own address the mail was written to (mario@init-s.it).
+
+    Customers who know a technician write to them directly: the ticket is theirs by
+    default, and they are told, since nobody watches their address for tickets. Mail
+    also sent to an official support address still goes to that agent first.
+    """
+    official = set(support.support_address_list)
+    addressed = [
+        a.lower()
+        for a in (*row.envelope_to, *parsed.x_original_to, *parsed.delivered_to, *parsed.to)
+        if a and a.lower() not in official
+    ]
+    if not addressed:
+        return None
+    wanted = Q()
+    for address in set(addressed):
+        wanted |= Q(user__email__iexact=address)
+    agents = {
+        agent.user.email.lower(): agent
+        for agent in Agent.objects.filter(wanted, active=True, user__is_active=True).select_related(
+            "user"
+        )
+    }
+    return next((agents[a] for a in addressed if a in agents), None)
+
+
 def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
     subject = parsed.subject or "(senza oggetto)"
     ticket = tickets.ticket_open(
@@ -370,6 +414,11 @@ def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
     message = ticket.first_message
     if message is not None:
         _store_attachments(ticket, message, parsed)
+    technician = _technician_addressed(parsed, row, support)
+    if technician is not None and ticket.status != Status.CLOSED:
+        tickets.ticket_assign(ticket=ticket, assignee=technician)
+        if message is not None:
+            notifications.assignee_notify(ticket=ticket, message=message, new_ticket=True)
     outbound.answer_new_ticket(
         ticket=ticket, to=parsed.from_address, texts=(parsed.subject, parsed.text)
     )

@@ -63,7 +63,9 @@ class TicketRating(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__gte=1) & Q(rating__lte=5), name="ticket_rating_1_to_5"
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="ticket_rating_1_to_5",
+                violation_error_message=_("A rating goes from 1 (bad) to 5 (excellent)."),
             )
         ]
 

@@ -8,8 +8,11 @@ approved yet (``Contact.needs_review``) sees nothing. Anything outside that scop
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import DateField, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +22,7 @@ from sportello.billing.services import tariff_version_in_force
 from sportello.core.hours import support_hours
 from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
+from sportello.portal.templatetags.portal import euro
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
 
 from .models import PrivacyConsent
@@ -135,9 +139,10 @@ def charges_for(*, user, ticket: Ticket) -> TicketCharges | None:
     )
 
 
-def charges_list_for(*, user) -> QuerySet[TicketCharges]:
+def charges_list_for(*, user, month: date | None = None) -> QuerySet[TicketCharges]:
     """The organisation's priced tickets, newest first, for its contact-managers.
 
+    ``month`` (its first day) keeps the tickets opened in that month, in local time.
     An approved customer who is not a manager gets PermissionDenied (403: same
     organisation, missing role); anyone else Http404.
     """
@@ -146,13 +151,36 @@ def charges_list_for(*, user) -> QuerySet[TicketCharges]:
         raise Http404
     if not is_manager(contact):
         raise PermissionDenied
+    rows = TicketCharges.objects.filter(ticket__organisation_id=contact.organisation_id).filter(
+        total__gt=0
+    )
+    if month is not None:
+        rows = rows.annotate(month=_opened_month()).filter(month=month)
     return (
-        TicketCharges.objects.filter(ticket__organisation_id=contact.organisation_id)
-        .filter(total__gt=0)
-        .select_related("ticket", "tariff_version")
+        rows.select_related("ticket", "tariff_version")
         .prefetch_related("lines")
         .order_by("-ticket__created_at", "-pk")
     )
+
+
+def charges_months_for(*, user) -> list[date]:
+    """The months (first days, local time) with charges, newest first: the filter's choices."""
+    rows = charges_list_for(user=user).order_by()
+    months = rows.annotate(month=_opened_month()).values_list("month", flat=True)
+    return sorted(set(months), reverse=True)
+
+
+def _opened_month():
+    # In the site's time zone (Europe/Rome): a ticket opened at 00:30 on 1 March is March's.
+    return TruncMonth("ticket__created_at", output_field=DateField())
+
+
+def charges_totals(rows: QuerySet[TicketCharges]) -> dict:
+    """Net, VAT and total of every row of ``rows`` (all pages), each a sum of stored amounts."""
+    from decimal import Decimal
+
+    sums = rows.order_by().aggregate(net=Sum("net"), vat=Sum("vat"), total=Sum("total"))
+    return {k: v if v is not None else Decimal("0.00") for k, v in sums.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -181,11 +209,12 @@ def tariff_rows(version, *, rate=None) -> list[dict]:
 
     rows: list[dict] = []
 
-    def add(group, label, percent=None, amount=None):
+    def add(group, label, percent=None, amount=None, price=None):
         rows.append(
             {
                 "group": group,
                 "label": label,
+                "price": price,
                 "percent": _percent(percent) if percent is not None else None,
                 "amount": amount
                 if amount is not None
@@ -227,8 +256,8 @@ def tariff_rows(version, *, rate=None) -> list[dict]:
     )
     add(
         legs,
-        _("outside the district: EUR %(per_km)s per km of the one-way distance")
-        % {"per_km": _money(version.leg_per_km)},
+        _("outside the district, by the one-way distance"),
+        price=_("%(amount)s per km") % {"amount": euro(version.leg_per_km)},
     )
     return rows
 
@@ -239,17 +268,14 @@ def _decimal(value):
     return Decimal(str(value))
 
 
-def _money(value) -> str:
-    from django.utils.formats import number_format
-
-    return number_format(value, decimal_pos=2)
-
-
 def support_overview(*, user) -> dict:
     """Everything the "how to get support" page shows, from SupportSettings and the
     tariff version in force; amounts in EUR when the visitor's organisation is known."""
     support = SupportSettings.load()
     version = tariff_version_in_force(on=timezone.localdate())
+    # The default version, created with the first ticket, is dated 2000-01-01: a date
+    # nobody chose, so the page names none; a version added in the admin has its own.
+    since = version.valid_from if version.valid_from > date(2000, 1, 1) else None
     contact = contact_for(user)
     org = contact.organisation if account_is_active(contact) and contact.organisation_id else None
     rate = org.hourly_rate if org is not None else None
@@ -258,6 +284,7 @@ def support_overview(*, user) -> dict:
         "support": support,
         "hours": support_hours(support.support_windows),
         "version": version,
+        "since": since,
         "tariff": tariff_rows(version, rate=rate),
         "rate": rate,
         "out_of_hours_percent": _percent((factor - 1) * 100),
@@ -268,3 +295,19 @@ def support_overview(*, user) -> dict:
 
 def consents_for(*, user):
     return list(PrivacyConsent.objects.filter(user=user).order_by("-accepted_at")[:5])
+
+
+def email_confirmation_used(*, key: str) -> bool:
+    """Whether ``key`` is a genuine confirmation link of an address already confirmed.
+
+    allauth's links (HMAC) sign the address's id; the signature is checked, not its age.
+    """
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.models import EmailAddress
+    from django.core import signing
+
+    try:
+        pk = signing.loads(key, salt=allauth_settings.SALT)
+    except signing.BadSignature:
+        return False
+    return EmailAddress.objects.filter(pk=pk, verified=True).exists()

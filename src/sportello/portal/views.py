@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
+from allauth.account.views import ConfirmEmailView
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -334,10 +335,22 @@ def attachment(request, number, pk):
 @customer_required
 @require_GET
 def charges(request):
-    rows = selectors.charges_list_for(user=request.user)
+    months = selectors.charges_months_for(user=request.user)
+    chosen = request.GET.get("mese", "")
+    month = next((m for m in months if m.strftime("%Y-%m") == chosen), None)
+    rows = selectors.charges_list_for(user=request.user, month=month)
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     return render(
-        request, "portal/charges.html", {"page": page, "organisation": request.contact.organisation}
+        request,
+        "portal/charges.html",
+        {
+            "page": page,
+            "organisation": request.contact.organisation,
+            "months": months,
+            "month": month,
+            "totals": selectors.charges_totals(rows),
+            "query": f"mese={month:%Y-%m}" if month else "",
+        },
     )
 
 
@@ -353,3 +366,21 @@ def account(request):
             "consents": selectors.consents_for(user=request.user),
         },
     )
+
+
+class EmailConfirm(ConfirmEmailView):
+    """allauth's confirmation page, telling an already used link from a broken one.
+
+    allauth answers both with "expired or invalid"; a customer who opens the link a
+    second time (a mail client that previews links does it too) should read that the
+    address is confirmed and they can sign in.
+    """
+
+    template_name = "account/email_confirm.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["already_used"] = not self.object and selectors.email_confirmation_used(
+            key=self.kwargs["key"]
+        )
+        return context

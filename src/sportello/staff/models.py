@@ -8,7 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("This name is taken already: choose another one.")},
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -22,7 +27,12 @@ class Team(models.Model):
 class Zone(models.Model):
     """A part of the territory the team covers; agents live in one (home zone)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("This name is taken already: choose another one.")},
+    )
 
     class Meta:
         verbose_name = _("zone")
@@ -34,7 +44,12 @@ class Zone(models.Model):
 
 
 class Skill(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("This name is taken already: choose another one.")},
+    )
 
     class Meta:
         verbose_name = _("skill")

@@ -171,10 +171,18 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(billable=True) | ~Q(non_billable_reason=""),
                 name="ticket_non_billable_has_reason",
+                violation_error_message=_(
+                    "Say why the ticket is not billable (warranty, contract, out of scope, "
+                    "duplicate, spam)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(waive_call_fee=False) | ~Q(waive_reason=""),
                 name="ticket_waiver_has_reason",
+                violation_error_message=_(
+                    "Waiving the call-out fee needs a reason, e.g. why the customer could not "
+                    "write."
+                ),
             ),
         ]
 
@@ -192,6 +200,10 @@ class Ticket(models.Model):
             errors["waive_reason"] = _(
                 "Waiving the call-out fee needs a reason, e.g. why the customer could not write."
             )
+        if self.contact_id and self.organisation_id:
+            mismatch = contact_organisation_error(self.contact, self.organisation)
+            if mismatch:
+                errors["contact"] = mismatch
         if errors:
             raise ValidationError(errors)
 
@@ -199,6 +211,21 @@ class Ticket(models.Model):
     def tag(self) -> str:
         """The subject tag that threads replies, e.g. ``[Ticket#2026-000123]``."""
         return f"[{settings.SPORTELLO_TICKET_TAG}{self.number}]"
+
+
+def contact_organisation_error(contact, organisation) -> str:
+    """Why ``contact`` cannot be on a ticket of ``organisation`` ("" when it can).
+
+    A contact still without an organisation (a new sender waiting for review) fits any.
+    """
+    if contact is None or organisation is None or contact.organisation_id is None:
+        return ""
+    if contact.organisation_id == organisation.pk:
+        return ""
+    return _(
+        "%(contact)s is a contact of %(theirs)s, not of %(org)s: choose a contact "
+        "of %(org)s, or change the ticket's organisation to %(theirs)s."
+    ) % {"contact": contact, "theirs": contact.organisation, "org": organisation}
 
 
 class Direction(models.TextChoices):
@@ -410,15 +437,37 @@ class Intervention(models.Model):
             models.CheckConstraint(
                 condition=Q(out_of_hours_override__isnull=True) | ~Q(override_reason=""),
                 name="intervention_override_has_reason",
+                violation_error_message=_(
+                    "Overriding the out-of-hours decision needs a reason, recorded on the ticket."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["pickup", "return"]) | Q(duration_seconds__isnull=False),
                 name="intervention_call_has_duration",
+                violation_error_message=_(
+                    "A phone call or remote session needs its duration in seconds (e.g. 600 "
+                    "for 10 minutes); only pick-ups and returns have none."
+                ),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        # The constraints' sentences, on the field to fix (forms show them beside it).
+        errors = {}
+        if self.kind not in LEG_KINDS and not self.duration_seconds:
+            errors["duration_seconds"] = _(
+                "A phone call or remote session needs its duration in seconds (e.g. 600 "
+                "for 10 minutes); only pick-ups and returns have none."
+            )
+        if self.out_of_hours_override is not None and not (self.override_reason or "").strip():
+            errors["override_reason"] = _(
+                "Overriding the out-of-hours decision needs a reason, recorded on the ticket."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class TicketEvent(models.Model):

@@ -39,6 +39,7 @@ from .models import (
     TicketEvent,
     TicketSequence,
     attachment_path,
+    contact_organisation_error,
 )
 
 
@@ -173,6 +174,9 @@ def ticket_open(
         )
     if organisation is None and contact is not None:
         organisation = contact.organisation
+    mismatch = contact_organisation_error(contact, organisation)
+    if mismatch:
+        raise TicketInputError(mismatch, field="contact")
     now = created_at or timezone.now()
     with transaction.atomic(savepoint=False):
         ticket = Ticket(
@@ -364,18 +368,23 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes) -> Ticket
             field=sorted(unknown)[0],
         )
     diff = {}
+    before = {}
     for field, value in changes.items():
         old = getattr(ticket, field)
         if old != value:
+            before[field] = old
             setattr(ticket, field, value)
             diff[field] = [_plain(old), _plain(value)]
     if not diff:
         return ticket
+    before.setdefault("non_billable_reason", ticket.non_billable_reason)
     if ticket.billable:
         ticket.non_billable_reason = ""
     try:
         ticket.full_clean(exclude=["number"], validate_constraints=False)
     except ValidationError as exc:
+        for field, old in before.items():  # the caller's instance stays as stored
+            setattr(ticket, field, old)
         raise _input_error(exc)
     with transaction.atomic(savepoint=False):
         ticket.save()

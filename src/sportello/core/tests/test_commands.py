@@ -26,10 +26,12 @@ def free_port() -> int:
 
 
 @pytest.mark.django_db
-def test_demo_loads_the_first_company_and_a_realistic_desk(capsys):
+def test_demo_loads_the_first_company_and_a_realistic_desk(capsys, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
     call_command("demo")
     out = capsys.readouterr().out
     assert "admin / sportello-admin" in out
+    assert "Open http://127.0.0.1:8123/admin/" in out
     assert Organisation.objects.count() == 5
     assert Contact.objects.count() == 12
     assert Agent.objects.count() == 4 and Zone.objects.count() == 2
@@ -100,6 +102,7 @@ def test_check_deploy_reports_nothing_with_the_documented_production_settings(tm
         "SECRET_KEY": "a-long-random-production-key-" + "x7Qz9" * 10,
         "ALLOWED_HOSTS": "assistenza.example.it",
         "SPORTELLO_HTTPS": "1",
+        "SPORTELLO_SITE_URL": "https://assistenza.example.it",
     }
     result = subprocess.run(
         [*SPORTELLO, "check", "--deploy", "--fail-level", "WARNING"],
@@ -178,6 +181,8 @@ def test_serve_answers_runs_tasks_then_stops_everything_on_ctrl_c(tmp_path):
         out = stop_serve(proc, output)
     assert proc.returncode == 0, out
     assert "Stopped." in out
+    # Unset SPORTELLO_SITE_URL follows --bind: the links in e-mails name this server.
+    assert f"links in e-mails to http://127.0.0.1:{port}/" in out
     # No gunicorn or huey child is left behind.
     leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""

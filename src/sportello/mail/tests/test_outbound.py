@@ -278,6 +278,24 @@ def closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens there once the socket closes
 
 
+def test_mail_to_a_technicians_own_address_is_theirs_and_tells_them(smtp, people):
+    from sportello.tickets.tests.factories import AgentFactory, UserFactory
+
+    mario = AgentFactory(user=UserFactory(username="mario", email="mario@init-s.it", is_staff=True))
+    ticket = ticket_of(ingest_raw(mail(to="Mario <Mario@init-s.it>"), source="smtp"))
+    assert ticket.assignee == mario
+    assert ticket.channel == Channel.OTHER_EMAIL  # the call-out fee still applies
+    [notice] = smtp.to("mario@init-s.it")
+    assert (
+        notice["Subject"] == f"[Ticket#{ticket.number}] Nuovo ticket scritto a te: Stampante guasta"
+    )
+    body = notice.get_content()
+    assert f"https://assistenza.init-s.it/admin/tickets/ticket/{ticket.pk}/change/" in body
+    assert smtp.to("alice@alice.example.it"), "the customer still gets the acknowledgement"
+    # Mail to the support address only stays unassigned.
+    assert ticket_of(ingest_raw(mail(), source="smtp")).assignee is None
+
+
 def test_with_the_smtp_server_down_the_failure_is_recorded_on_the_message(settings, people):
     # Immediate mode (tests, or a desk run without a worker) has no consumer to run
     # scheduled retries, so the first failure is the last: it must show on the ticket.

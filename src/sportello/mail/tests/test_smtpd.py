@@ -615,3 +615,27 @@ def test_a_certificate_that_cannot_be_read_is_named(settings, tmp_path):
     settings.SPORTELLO_SMTP_TLS_KEY = ""
     with pytest.raises(ValueError, match="Set both"):
         smtpd.tls_context()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_without_from_is_the_envelope_senders_and_is_acknowledged(receiver):
+    """The README's first example: a script sends mail with no From: header."""
+    from django.core import mail as django_mail
+
+    cast()
+    with smtplib.SMTP("127.0.0.1", receiver.port, timeout=10) as client:
+        client.sendmail(
+            "alice@alice.example.it",
+            ["assistenza@init-s.it"],
+            b"Subject: La stampante non stampa\r\n\r\nCiao, da stamattina...",
+        )
+    ticket = Ticket.objects.get()
+    assert ticket.contact.first_name == "Alice"
+    assert ticket.organisation.name == "Alice & Co. S.r.l."
+    assert ticket.messages.get(direction="in").sender == "alice@alice.example.it"
+    ack = [m for m in django_mail.outbox if m.to == ["alice@alice.example.it"]]
+    assert len(ack) == 1 and ticket.number in ack[0].subject
+    # The null sender of a bounce is nobody's: still no contact for it.
+    with smtplib.SMTP("127.0.0.1", receiver.port, timeout=10) as client:
+        client.sendmail("<>", ["assistenza@init-s.it"], b"Subject: Senza mittente\r\n\r\nx")
+    assert Ticket.objects.get(subject="Senza mittente").contact is None

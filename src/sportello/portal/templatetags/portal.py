@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import nh3
 import phonenumbers
 from django import template
-from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from sportello.tariff.text import format_money
 
 register = template.Library()
 
@@ -55,10 +59,12 @@ def phone_uri(value: str) -> str:
 
 @register.filter
 def euro(value) -> str:
-    """A Decimal as the locale writes money: 25,00 in Italian, 25.00 in English."""
+    """Money as every page and charge explanation writes it: 1.234,50 € in Italian,
+    €1,234.50 in English (one formatter, the tariff engine's; STYLE 2.10)."""
     if value is None or value == "":
         return ""
-    return "€\u00a0" + number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    language = "en" if (get_language() or "it").startswith("en") else "it"
+    return format_money(Decimal(str(value)), language).replace(" €", "\u00a0€")
 
 
 @register.filter

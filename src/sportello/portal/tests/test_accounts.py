@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -121,7 +122,7 @@ def test_a_known_sender_signing_up_gets_the_tickets_filed_from_their_mail(client
 def verify_from_outbox(client):
     (message,) = [m for m in mail.outbox if "/account/confirm-email/" in m.body]
     link = re.search(r"https?://\S+/account/confirm-email/\S+", message.body).group(0)
-    path = link.split("testserver", 1)[1]
+    path = urlsplit(link).path  # on SPORTELLO_SITE_URL, not the request's host
     assert client.get(path).status_code == 200
     response = client.post(path)
     assert response.status_code == 302
@@ -138,6 +139,41 @@ def test_the_email_must_be_verified_before_the_portal_opens(client, people):
     assert EmailAddress.objects.get(email="elena@gmail.com").verified
     assert client.get("/portale/").status_code == 200
     assert response["Location"] in ("/portale/", "/account/login/")
+
+
+def test_the_verification_mail_is_the_companys_own_and_links_to_the_site(client, people, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
+    signup(client, tax_id=people["org_a"].vat_number)
+    (message,) = [m for m in mail.outbox if "/account/confirm-email/" in m.body]
+    assert message.subject == (
+        "[INIT S.r.l.] Confermate il vostro indirizzo e-mail per il portale di assistenza"
+    )
+    body = message.body
+    assert body.startswith("Buongiorno,\n\navete chiesto un account sul portale di assistenza")
+    assert "L'assistenza tecnica di INIT S.r.l." in body
+    assert "http://127.0.0.1:8123/account/confirm-email/" in body
+    assert "testserver" not in body and "Ciao" not in body and " tu" not in body
+    link = re.search(r"http://\S+/account/confirm-email/\S+", body).group(0)
+    path = urlsplit(link).path
+    assert client.post(path).status_code == 302
+    client.logout()
+    again = client.get(path).content.decode()
+    assert "Questo collegamento è già stato usato: il vostro indirizzo è confermato." in again
+    broken = client.get("/account/confirm-email/not-a-key/").content.decode()
+    assert "non è valido o è scaduto" in broken and "già stato usato" not in broken
+
+
+def test_the_password_reset_mail_links_to_the_site(client, people, settings):
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
+    client.post("/account/password/reset/", {"email": "alice@alice.example.it"})
+    body = mail.outbox[-1].body
+    assert "http://127.0.0.1:8123/account/password/reset/key/" in body
+    assert "avete chiesto di scegliere una nuova password" in body
+
+
+def test_the_login_page_offers_the_password_reset_once(client, people):
+    page = client.get("/account/login/").content.decode()
+    assert page.count("Password dimenticata?") == 1
 
 
 def test_the_honeypot_stops_naive_bots(client, people):

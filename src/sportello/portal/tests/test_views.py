@@ -328,7 +328,7 @@ def test_the_support_page_lists_the_channels_in_the_policy_order(client, db):
     assert positions == sorted(positions)
     assert "09:00–13:00, 14:30–19:00" in page
     assert "Lunedì – Venerdì" in page
-    assert "€\xa025,00" in page
+    assert "25,00\xa0€" in page
 
 
 def test_the_tariff_on_the_support_page_comes_from_the_tariff_version(client, db):
@@ -339,13 +339,13 @@ def test_the_tariff_on_the_support_page_comes_from_the_tariff_version(client, db
     version.written_low_percent = Decimal("20")
     version.save()
     page = client.get("/assistenza/").content.decode()
-    assert "€\xa030,00" in page and "25,00" not in page
+    assert "30,00\xa0€" in page and "25,00" not in page
     assert "20% della tariffa oraria" in page
 
 
 def test_a_customer_sees_the_tariff_in_euro_at_the_agreed_rate(client, people):
     page = login(client, people, "alice").get("/assistenza/").content.decode()
-    assert "€\xa015,00" in page  # 25% of 60.00
+    assert "15,00\xa0€" in page  # 25% of 60.00
 
 
 def test_the_public_pages_load_nothing_from_other_sites(client, db):

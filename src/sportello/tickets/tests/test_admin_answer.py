@@ -126,3 +126,15 @@ def test_a_reply_with_nobody_to_send_to_is_refused_with_the_reason(desk):
     assert response.status_code == 200
     assert "non ha un indirizzo e-mail" in str(response.context["adminform"].form.errors["reply"])
     assert not ticket.messages.filter(direction=Direction.OUTBOUND).exists()
+
+
+def test_a_contact_of_another_organisation_is_refused_in_the_admin(desk):
+    client, ticket, people = desk
+    url, data = change_page(client, ticket)
+    data["contact"] = str(people["charlie"].pk)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    error = str(response.context["adminform"].form.errors["contact"])
+    assert "Charlie Verdi è un contatto di Charlie S.p.A., non di Alice &amp; Co. S.r.l." in error
+    ticket.refresh_from_db()
+    assert ticket.contact == people["alice"]

@@ -138,6 +138,28 @@ def test_it_requires_a_reason_to_waive_the_call_fee_or_skip_billing(people):
     assert event.data["waive_reason"] == ["", "Cliente senza connessione"]
 
 
+def test_a_contact_of_another_organisation_is_refused_in_every_service(people):
+    with pytest.raises(TicketInputError) as exc:
+        open_ticket(people, organisation=people["org_a"], contact=people["charlie"])
+    assert exc.value.field == "contact"
+    assert "Charlie Verdi è un contatto di Charlie S.p.A., non di Alice & Co. S.r.l." in str(
+        exc.value
+    )
+    ticket = open_ticket(people)
+    with pytest.raises(TicketInputError) as exc:
+        services.ticket_update(ticket=ticket, contact=people["charlie"])
+    assert exc.value.field == "contact"
+    with pytest.raises(TicketInputError):
+        services.ticket_update(ticket=ticket, organisation=people["org_b"])
+    ticket.refresh_from_db()
+    assert (ticket.organisation, ticket.contact) == (people["org_a"], people["alice"])
+    # Moving both together is a correction, and a contact still to be placed fits anywhere.
+    services.ticket_update(ticket=ticket, organisation=people["org_b"], contact=people["charlie"])
+    people["alice"].organisation = None
+    people["alice"].save()
+    services.ticket_update(ticket=ticket, contact=people["alice"])
+
+
 def test_the_database_refuses_a_waiver_without_reason(people):
     ticket = open_ticket(people)
     with pytest.raises(IntegrityError), transaction.atomic():

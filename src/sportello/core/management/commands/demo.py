@@ -4,6 +4,7 @@ Does nothing (and says so) when the database already holds organisations or
 tickets, so ``make run`` can call it every time.
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from sportello.core import demo
@@ -26,4 +27,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin login:  {demo.ADMIN_LOGIN[0]} / {demo.ADMIN_LOGIN[1]}")
         agents = ", ".join(a[0] for a in demo.AGENTS)
         self.stdout.write(f"Agent logins: {agents} / password {demo.AGENT_PASSWORD}")
-        return "Open http://127.0.0.1:8000/admin/ to look around."
+        return f"Open {settings.SPORTELLO_SITE_URL}/admin/ to look around."

@@ -8,6 +8,7 @@ command exits 1, so a supervisor (systemd) notices and restarts the lot.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from sportello.core.siteurl import site_url_for_bind
 from sportello.mail.models import Mailbox
 
 
@@ -47,6 +49,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--bind {options['bind']!r} is not host:port, e.g. 127.0.0.1:8000.", returncode=2
             )
+        if not settings.SPORTELLO_SITE_URL_IS_SET:
+            # Links in e-mails follow where we listen: the web server, the worker and the
+            # mail receiver are started below and read it from their environment.
+            settings.SPORTELLO_SITE_URL = site_url_for_bind(options["bind"])
+            os.environ["SPORTELLO_SITE_URL"] = settings.SPORTELLO_SITE_URL
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         processes = self.start(options)
@@ -57,7 +64,10 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"Sportello on http://{options['bind']}/ (Ctrl-C stops everything)")
+        self.stdout.write(
+            f"Sportello on http://{options['bind']}/, links in e-mails to "
+            f"{settings.SPORTELLO_SITE_URL}/ (Ctrl-C stops everything)"
+        )
         failed = None
         while not self.stopping:
             for name, proc in processes.items():
