@@ -31,11 +31,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sportello.core.models import SupportSettings
+from sportello.customers import services as customers
 from sportello.customers.models import (
-    FREE_MAIL_DOMAINS,
     Contact,
-    ContactEmail,
-    OrganisationDomain,
 )
 from sportello.staff.models import Agent
 from sportello.tickets import services as tickets
@@ -322,31 +320,7 @@ def _thread(parsed: ParsedMessage, known: list[_Known]) -> Ticket | None:
 
 def _contact_for(parsed: ParsedMessage) -> Contact | None:
     """The sender as a contact: known address, else new contact of the domain's org."""
-    address = parsed.from_address
-    if not address or "@" not in address:
-        return None
-    known = ContactEmail.objects.filter(address=address).select_related("contact").first()
-    if known is not None:
-        return known.contact
-    domain = address.rsplit("@", 1)[1]
-    org = None
-    if domain not in FREE_MAIL_DOMAINS:
-        owner = (
-            OrganisationDomain.objects.filter(domain=domain).select_related("organisation").first()
-        )
-        org = owner.organisation if owner else None
-    first, _, last = (parsed.from_name or "").partition(" ")
-    try:
-        with transaction.atomic():  # a savepoint: the race below must not end the filing
-            contact = Contact.objects.create(
-                organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
-            )
-            ContactEmail.objects.create(contact=contact, address=address, primary=True)
-    except IntegrityError:
-        # Two messages of a new sender filed at once (two workers on PostgreSQL): the
-        # other one created the contact a moment ago, and it is the same person.
-        return ContactEmail.objects.select_related("contact").get(address=address).contact
-    return contact
+    return customers.contact_for_sender(address=parsed.from_address, name=parsed.from_name)
 
 
 def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -> str:
