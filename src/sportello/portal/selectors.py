@@ -23,6 +23,7 @@ from sportello.core.hours import support_hours
 from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
 from sportello.portal.templatetags.portal import euro
+from sportello.tariff.model import share_of_rate
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
 
 from .models import PrivacyConsent
@@ -193,13 +194,7 @@ def _percent(value) -> str:
 
 
 def _share(rate, percent):
-    from decimal import ROUND_HALF_UP, Decimal
-
-    if rate is None:
-        return None
-    return (Decimal(rate) * Decimal(str(percent)) / 100).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    return None if rate is None else share_of_rate(rate, percent)
 
 
 def tariff_rows(version, *, rate=None) -> list[dict]:

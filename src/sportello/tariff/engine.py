@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP
 from typing import TypeVar
 
 from sportello.tariff.calendar import BusinessCalendar
 from sportello.tariff.errors import TariffInputError
 from sportello.tariff.model import (
-    CENT,
     DEFAULT_TARIFF,
     ZERO_MONEY,
     ChargeLine,
@@ -26,6 +24,7 @@ from sportello.tariff.model import (
     Quote,
     TariffParams,
     TicketFacts,
+    to_cent,
 )
 from sportello.tariff.rules import RULES
 
@@ -68,7 +67,7 @@ def quote(facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar) 
     net = ZERO_MONEY
     for line in lines:
         net += line.amount
-    vat = (net * params.vat_fraction).quantize(CENT, ROUND_HALF_UP)
+    vat = to_cent(net * params.vat_fraction)
     return Quote(tuple(lines), net, vat, net + vat, params.version)
 
 
