@@ -18,9 +18,6 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
 from typing import NamedTuple
 
 from django.conf import settings
@@ -49,13 +46,7 @@ from sportello.tickets.models import (
 
 from . import notifications, outbound
 from .models import RawMessage
-from .parse import (
-    ParsedMessage,
-    decode_encoded_words,
-    parse_message,
-    parse_message_ids,
-    ticket_tag_in,
-)
+from .parse import HeaderPeek, ParsedMessage, parse_message, peek_headers, ticket_tag_in
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +110,15 @@ def _peek_headers(raw: bytes) -> dict:
 
     The real parse happens in raw_process; this one only reads the header block.
     """
-    try:
-        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        ids = parse_message_ids(str(head.get("Message-ID", "")))
-        _name, sender = parseaddr(decode_encoded_words(str(head.get("From", ""))))
-        # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
-        return {
-            "message_id": (ids[0] if ids else "").replace("\x00", "")[:998],
-            "subject": decode_encoded_words(str(head.get("Subject", ""))).replace("\x00", "")[:998],
-            "sender": sender.lower().replace("\x00", "")[:320],
-        }
-    except Exception:  # a header we cannot read must not stop the raw bytes being stored
+    peek = peek_headers(raw)
+    if peek == HeaderPeek():
         return {}
+    # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
+    return {
+        "message_id": peek.message_id.replace("\x00", "")[:998],
+        "subject": peek.subject.replace("\x00", "")[:998],
+        "sender": peek.sender.replace("\x00", "")[:320],
+    }
 
 
 def ingest_raw(
@@ -237,8 +225,7 @@ def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
 def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, Message | None]:
     support = SupportSettings.load()
     # One query answers both "filed already?" and "which ticket does it answer?".
-    thread_ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    known = _known_messages([parsed.message_id or "", *thread_ids])
+    known = _known_messages([parsed.message_id or "", *parsed.thread_message_ids])
     twin = next(
         (
             k
@@ -326,16 +313,7 @@ def _contact_for(parsed: ParsedMessage) -> Contact | None:
 def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -> str:
     """E-mail to an official address is ``email``; to any other of ours, ``other_email``."""
     official = set(support.support_address_list)
-    recipients = {
-        a.lower()
-        for a in (
-            *parsed.to,
-            *parsed.cc,
-            *parsed.delivered_to,
-            *parsed.x_original_to,
-            *row.envelope_to,
-        )
-    }
+    recipients = {a.lower() for a in (*parsed.recipients, *row.envelope_to)}
     if recipients & official or not recipients:
         return Channel.EMAIL
     return Channel.OTHER_EMAIL
