@@ -225,3 +225,23 @@ def test_the_check_sees_an_upward_import_and_a_circle(tmp_path):
     assert circles(found) == [
         "sportello.billing.services -> sportello.tickets.services -> sportello.billing.services"
     ]
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures live in conftest.py, helpers in support modules (builders.py,
+    factories.py, sportello.core.testenv): a test module is never imported."""
+    wrong = []
+    for path in SRC.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(a.name for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.rsplit(".", 1)[-1].startswith("test_") for n in names):
+                wrong.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    for path in SRC.rglob("conftest.py"):
+        text = path.read_text()
+        if ".test_" in text and "import" in text:
+            wrong += [f"{path.relative_to(SRC)}"] if "from .test_" in text else []
+    assert wrong == []
