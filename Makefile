@@ -20,6 +20,10 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(LOCK)
 	$(BIN)/pip install -q -c $(LOCK) -e ".[test]"
 	@touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml $(LOCK)
+	$(BIN)/pip install -q -c $(LOCK) -e ".[test,bench]"
+	@touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test system-test-deps
 
@@ -49,7 +53,7 @@ format:
 	$(BIN)/ruff format src bench
 	$(BIN)/ruff check --fix src bench
 
-bench: install-test
+bench: install-test $(VENV)/.installed-bench
 	bash bench/run.sh
 
 messages: install
@@ -58,7 +62,7 @@ messages: install
 
 # Refresh the pinned versions after changing pyproject.toml's ranges.
 lock: $(BIN)/python
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,bench]"
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > $(LOCK)
 
 clean:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "csp",
     "sportello.core",
     "sportello.customers",
     "sportello.staff",
@@ -103,7 +104,43 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Security headers and session rules: README.md, "Security".
+    "csp.middleware.CSPMiddleware",
+    "sportello.core.middleware.PrivatePagesMiddleware",
+    "sportello.staff.middleware.StaffIdleTimeoutMiddleware",
+    "sportello.core.auth.LoginThrottleMiddleware",
 ]
+
+# Content-Security-Policy on every page (django-csp): our own scripts, styles, images
+# and forms only. No inline script or style may run, so a script that slipped into a
+# page (a mail's HTML, a name) stays text. img data: is for the TOTP QR code only.
+# Pages that set their own policy keep it (downloads: "default-src 'none'; sandbox").
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Staff sessions end after this many seconds without a request; customers keep
+# SESSION_COOKIE_AGE (two weeks). README.md, "Security".
+SPORTELLO_STAFF_IDLE_TIMEOUT = int(os.environ.get("SPORTELLO_STAFF_IDLE_TIMEOUT", 30 * 60))
+# Failed logins (every login form: admin, desk, portal) before a client address, then an
+# account, is refused for the rest of the period: COUNT/PERIOD, units s m h d.
+SPORTELLO_LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
+    "SPORTELLO_LOGIN_FAILURES_PER_ADDRESS", "10/5m"
+)
+SPORTELLO_LOGIN_FAILURES_PER_ACCOUNT = os.environ.get(
+    "SPORTELLO_LOGIN_FAILURES_PER_ACCOUNT", "100/h"
+)
 
 ROOT_URLCONF = "sportello.urls"
 WSGI_APPLICATION = "sportello.wsgi.application"
@@ -260,7 +297,9 @@ SPORTELLO_SITE_URL = (
 # Customers sign in with their e-mail address, which they must verify first; agents keep
 # Django's own login for the admin. README.md, "Customer portal", tells the whole flow.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that first refuses addresses and accounts with too many failed logins
+    # (core/auth.py); first, so that it stops every login form, allauth's included.
+    "sportello.core.auth.LoginThrottleBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -268,6 +307,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "sportello.portal.forms.SignupExtraForm"
+# A known address costs the same password hash as a new one: no timing to tell them apart.
+ACCOUNT_FORMS = {"signup": "sportello.portal.signup.PortalSignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/assistenza/"
 # E-mails in the company's name, every link on SPORTELLO_SITE_URL (portal/adapter.py).
@@ -280,12 +321,15 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SPORTELLO_TRUSTED_PROXY_COUNT"
 # "N/period/key": per client address (ip), per e-mail typed (key) or per account (user).
 ACCOUNT_RATE_LIMITS = {
     "login": os.environ.get("SPORTELLO_RATE_LOGIN", "30/m/ip"),
-    "login_failed": os.environ.get("SPORTELLO_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    # Per address first; per account (key) only at a much higher count, so that a
+    # stranger's wrong passwords cannot lock the owner out.
+    "login_failed": os.environ.get("SPORTELLO_RATE_LOGIN_FAILED", "10/5m/ip,100/h/key"),
     "signup": os.environ.get("SPORTELLO_RATE_SIGNUP", "10/h/ip"),
     "reset_password": "20/m/ip,5/m/key",
     # Sportello's own actions, counted by the same machinery (portal/services.py).
     "portal_contact_form": os.environ.get("SPORTELLO_RATE_CONTACT_FORM", "5/h/ip"),
     "portal_ticket_open": os.environ.get("SPORTELLO_RATE_TICKET_OPEN", "30/h/user"),
+    "portal_reply": os.environ.get("SPORTELLO_RATE_REPLY", "60/h/user"),
 }
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:tickets"
@@ -308,6 +352,9 @@ else:
 # What customers may attach in the portal: at most this many bytes per file, and only
 # these extensions (the stored type follows the extension, never the browser's claim).
 SPORTELLO_UPLOAD_MAX_BYTES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# Longest message typed in a web form (portal ticket or reply, the agents' answer);
+# longer text goes in an attachment. Mail is never cut.
+SPORTELLO_REPLY_MAX_CHARS = int(os.environ.get("SPORTELLO_REPLY_MAX_CHARS", "20000"))
 SPORTELLO_UPLOAD_MAX_FILES = int(os.environ.get("SPORTELLO_UPLOAD_MAX_FILES", "5"))
 SPORTELLO_UPLOAD_TYPES = env_list(
     "SPORTELLO_UPLOAD_TYPES",

@@ -34,3 +34,4 @@ handler400 = "sportello.core.views.error_400"
 handler403 = "sportello.core.views.error_403"
 handler404 = "sportello.core.views.error_404"
 handler500 = "sportello.core.views.error_500"
+handler429 = "sportello.core.views.error_429"  # read by allauth's rate limits

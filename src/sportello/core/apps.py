@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import (
+            auth,  # noqa: F401  (connects the failed-login counter)
+            checks,  # noqa: F401 - registers the deploy checks
+        )
         from .models import SupportSettings, support_cache_clear
 
         post_save.connect(support_cache_clear, sender=SupportSettings, dispatch_uid="support")

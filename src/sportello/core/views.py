@@ -63,3 +63,10 @@ def error_403(request, exception=None):
 
 def error_400(request, exception=None):
     return render(request, "400.html", status=400)
+
+
+def error_429(request, exception=None):
+    """Too many requests (a rate limit, or too many failed logins), in the site's language.
+
+    allauth answers its rate limits through ``handler429`` of the root URL conf."""
+    return render(request, "429.html", status=429)

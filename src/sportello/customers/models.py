@@ -34,7 +34,15 @@ class BillingMode(models.TextChoices):
 
 class Organisation(models.Model):
     name = models.CharField(_("legal name"), max_length=200)
-    vat_number = models.CharField(_("partita IVA"), max_length=11, blank=True)
+    vat_number = models.CharField(
+        _("partita IVA"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Checked by the rule of the country below: 11 digits for Italy, the EU VAT "
+            "number with its prefix (e.g. DE136695976) for the other member states."
+        ),
+    )
     fiscal_code = models.CharField(_("codice fiscale"), max_length=16, blank=True)
     sdi_code = models.CharField(_("SDI code"), max_length=7, blank=True)
     pec = models.EmailField(_("PEC"), blank=True)
@@ -42,7 +50,12 @@ class Organisation(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     comune = models.CharField(_("comune"), max_length=100, blank=True)
     province = models.CharField(_("province"), max_length=2, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="IT")
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="IT",
+        help_text=_("ISO 3166 code of two letters (IT, DE, FR...); it decides the VAT rule."),
+    )
     hourly_rate = models.DecimalField(
         _("agreed hourly rate (EUR, net of VAT)"),
         max_digits=12,
@@ -104,19 +117,35 @@ class Organisation(models.Model):
     def clean_fields(self, exclude=None) -> None:
         # Normalise before the length checks, so "IT 01234 567890" is accepted as typed.
         errors: dict[str, list[str]] = {}
-        for field, normalise in (
-            ("vat_number", identifiers.normalize_partita_iva),
+        excluded = set(exclude or ())
+        country_ok = True
+        if "country" not in excluded:
+            try:
+                self.country = identifiers.normalize_country(self.country)
+            except identifiers.IdentifierError as exc:
+                errors["country"] = [exc.translated()]
+                country_ok = False
+        checks = [
             ("fiscal_code", identifiers.normalize_codice_fiscale),
             ("sdi_code", identifiers.normalize_sdi_code),
-        ):
+        ]
+        if country_ok:  # the country decides which VAT rule applies
+            checks.insert(
+                0,
+                (
+                    "vat_number",
+                    lambda value: identifiers.normalize_vat_number(value, self.country),
+                ),
+            )
+        for field, normalise in checks:
             value = getattr(self, field)
-            if value and not (exclude and field in exclude):
+            if value and field not in excluded:
                 try:
                     setattr(self, field, normalise(value))
                 except identifiers.IdentifierError as exc:
-                    errors[field] = [str(exc)]
+                    errors[field] = [exc.translated()]
         try:
-            super().clean_fields(exclude=set(exclude or ()) | set(errors))
+            super().clean_fields(exclude=excluded | set(errors))
         except ValidationError as exc:
             errors.update(exc.message_dict)
         if errors:
@@ -181,7 +210,7 @@ class OrganisationDomain(models.Model):
         try:
             self.domain = identifiers.normalize_email_domain(self.domain)
         except identifiers.IdentifierError as exc:
-            raise ValidationError({"domain": str(exc)})
+            raise ValidationError({"domain": exc.translated()})
         if self.domain in FREE_MAIL_DOMAINS:
             raise ValidationError(
                 {
@@ -295,4 +324,4 @@ class ContactPhone(models.Model):
         try:
             self.number = identifiers.normalize_phone(self.number)
         except identifiers.IdentifierError as exc:
-            raise ValidationError({"number": str(exc)})
+            raise ValidationError({"number": exc.translated()})

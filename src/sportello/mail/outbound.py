@@ -24,6 +24,7 @@ from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
 
+from .delivery import deliverable, is_address
 from .tasks import message_send
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def acknowledgement(
     *, ticket: Ticket, to: str, limit_per_hour: int, thread: tuple[str, str] | None = None
 ) -> Message | None:
     """The immediate answer to a new ticket (SPEC 2), at most N per sender per hour."""
+    if not is_address(to):
+        return None
     hour_ago = timezone.now() - timedelta(hours=1)
     recent = Message.objects.filter(
         direction=Direction.OUTBOUND,
@@ -151,6 +154,7 @@ def answer_new_ticket(*, ticket: Ticket, to: str, texts: tuple[str, ...]) -> Mes
     the acknowledgement."""
     support = SupportSettings.load()
     thread = _opening_thread(ticket)
+    to = to if is_address(to) else ""  # "giulia" from a broken From: never an answer
     if support.out_of_scope_pattern:
         pattern = re.compile(support.out_of_scope_pattern, re.IGNORECASE)
         if any(pattern.search(text[:5000]) for text in texts if text):
@@ -179,9 +183,13 @@ def portal_link(ticket: Ticket) -> str:
 
 def out_of_scope_answer(
     *, ticket: Ticket, to: str, text: str, thread: tuple[str, str] | None = None
-) -> Message:
-    """Answer a request we cannot serve (the state's INIT system), close it, no charge."""
-    message = queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
+) -> Message | None:
+    """Answer a request we cannot serve (the state's INIT system), close it, no charge.
+
+    Without an address to answer, the ticket is closed all the same."""
+    message = None
+    if is_address(to):
+        message = queue_email(ticket=ticket, to=[to], text=text, automatic=True, thread=thread)
     tickets.ticket_update(ticket=ticket, billable=False, non_billable_reason="out_of_scope")
     tickets.ticket_change_status(ticket=ticket, status="closed")
     return message
@@ -213,4 +221,4 @@ def customer_addresses(ticket: Ticket) -> list[str]:
         .order_by("-created_at")
         .first()
     )
-    return [last.sender] if last else []
+    return deliverable([last.sender]) if last else []

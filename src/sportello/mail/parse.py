@@ -379,6 +379,16 @@ def _address_pairs(raws: list[str], *, local_ok: bool = False) -> list[tuple[str
             for n, a in found
             if a and ("@" in a or local_ok) and not any(c.isspace() for c in a)
         ]
+        if local_ok and any("@" not in a for _n, a in good):
+            # "Giulia <ufficio> giulia@example.it": an unquoted <...> in the display name
+            # looks like an address to the parser. A bare local part is kept only when
+            # the header holds no real address at all (sendmail's "MAILER-DAEMON").
+            real = [(n, a) for n, a in good if "@" in a]
+            if not real:
+                real = [("", a) for a in _BARE_ADDRESS_RE.findall(text)]
+            if real:
+                name = " ".join(n for n, _a in good if n and "@" not in _a)
+                good = [(real[0][0] or name, real[0][1]), *real[1:]]
         if not good:
             # Broken syntax ("Name <a@b", unbalanced quotes): keep any bare address.
             good = [("", a) for a in _BARE_ADDRESS_RE.findall(text)]
@@ -1700,17 +1710,26 @@ def ticket_tag_in(subject: str, prefix: str = "Ticket#") -> str | None:
     if not subject:
         return None
     text = unicodedata.normalize("NFKC", subject)
-    # Each character of the prefix may be followed by spaces: "Ticket #", "ticket# ".
-    letters = [re.escape(ch) for ch in prefix.strip() if not ch.isspace()]
-    prefix_re = r"\s*".join(letters)
-    pattern = re.compile(
-        rf"(?<![\w#])(?:\[\s*)?{prefix_re}\s*(\d{{4}})\s*[-‐‑–—]\s*(\d{{6,}})(?!\d)",
-        re.IGNORECASE,
-    )
-    match = pattern.search(text)
+    match = _tag_pattern(prefix).search(text)
     if not match:
         return None
     return f"{match.group(1)}-{match.group(2)}"
+
+
+def _tag_pattern(prefix: str) -> re.Pattern:
+    # Each character of the prefix may be followed by spaces: "Ticket #", "ticket# ".
+    letters = [re.escape(ch) for ch in prefix.strip() if not ch.isspace()]
+    prefix_re = r"\s*".join(letters)
+    return re.compile(
+        rf"(?<![\w#])(?:\[\s*)?{prefix_re}\s*(\d{{4}})\s*[-‐‑–—]\s*(\d{{6,}})(?!\d)(?:\s*\])?",
+        re.IGNORECASE,
+    )
+
+
+def strip_ticket_tags(subject: str, prefix: str = "Ticket#") -> str:
+    """``subject`` without any ``[Ticket#...]`` tag that :func:`ticket_tag_in` finds."""
+    text = unicodedata.normalize("NFKC", subject or "")
+    return _WS_RE.sub(" ", _tag_pattern(prefix).sub(" ", text)).strip()
 
 
 # --------------------------------------------------------------------------- mbox

@@ -21,17 +21,21 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from sportello.core.models import SupportSettings
+from sportello.customers import selectors as customer_selectors
 from sportello.customers import services as customers
 from sportello.customers.models import (
     Contact,
 )
+from sportello.staff import roles
 from sportello.staff.models import Agent
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
@@ -46,7 +50,14 @@ from sportello.tickets.models import (
 
 from . import notifications, outbound
 from .models import RawMessage
-from .parse import HeaderPeek, ParsedMessage, parse_message, peek_headers, ticket_tag_in
+from .parse import (
+    HeaderPeek,
+    ParsedMessage,
+    parse_message,
+    peek_headers,
+    strip_ticket_tags,
+    ticket_tag_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -246,12 +257,24 @@ def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, M
     ticket = _thread(parsed, known)
     if parsed.auto_kind is not None:
         # RFC 3834: automatic mail never opens tickets and never gets an answer.
-        if ticket is None:
+        if ticket is None or not sender_belongs_to(ticket=ticket, address=parsed.from_address):
             return State.IGNORED, None, None
         message = _append(ticket, parsed, automatic=True)
         return State.APPENDED, ticket, message
 
     contact = _contact_for(parsed)
+    if ticket is not None and not sender_belongs_to(
+        ticket=ticket, address=parsed.from_address, contact=contact
+    ):
+        # Ticket numbers are sequential, so a tag is easy to guess: a stranger's mail
+        # never lands in (or reopens, or notifies) someone else's ticket. It opens a
+        # ticket of its own, linked to the one it names, for an agent to look at.
+        log.info(
+            "mail names a ticket its sender does not belong to: new linked ticket",
+            extra={"ticket": ticket.number, "raw_id": row.pk},
+        )
+        new = _open(parsed, row, contact, support, linked_to=ticket, foreign=True)
+        return State.CREATED, new, new.first_message
     if ticket is not None:
         if (
             ticket.status == Status.CLOSED
@@ -305,6 +328,38 @@ def _thread(parsed: ParsedMessage, known: list[_Known]) -> Ticket | None:
     return None
 
 
+def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None = None) -> bool:
+    """May mail from ``address`` be threaded into ``ticket``?
+
+    Yes for the ticket's contact, a contact of its organisation, an address already in
+    its conversation (a sender of a customer message, a recipient or a CC of any), and
+    an active agent. ``contact`` is the sender's contact when the caller knows it. Cheap
+    checks first: the usual reply costs no query beyond the contact's own.
+    """
+    address = (address or "").strip().lower()
+    if "@" not in address:
+        return False
+    if contact is None:
+        contact = customer_selectors.contact_by_address(address=address)
+    if contact is not None:
+        if contact.pk == ticket.contact_id:
+            return True
+        if ticket.organisation_id and contact.organisation_id == ticket.organisation_id:
+            return True
+    rows = Message.objects.filter(ticket=ticket).values_list(
+        "direction", "sender", "recipients", "cc"
+    )
+    for direction, sender, recipients, cc in rows:
+        # Our own outbound sender is the support address: anyone can type it in a From.
+        people = [*(recipients or []), *(cc or [])]
+        if direction == Direction.INBOUND:
+            people.append(sender)
+        if address in {(p or "").strip().lower() for p in people}:
+            return True
+    users = get_user_model().objects.filter(email__iexact=address, is_active=True)
+    return any(roles.can_work_tickets(user) for user in users.select_related("agent"))
+
+
 def _contact_for(parsed: ParsedMessage) -> Contact | None:
     """The sender as a contact: known address, else new contact of the domain's org."""
     return customers.contact_for_sender(address=parsed.from_address, name=parsed.from_name)
@@ -346,8 +401,11 @@ def _technician_addressed(parsed: ParsedMessage, row: RawMessage, support) -> Ag
     return next((agents[a] for a in addressed if a in agents), None)
 
 
-def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
+def _open(parsed, row, contact, support, *, linked_to=None, foreign=False) -> Ticket:
     subject = parsed.subject or "(senza oggetto)"
+    if foreign:
+        # The other ticket's tag would thread the answers back to it: keep the words only.
+        subject = strip_ticket_tags(subject, settings.SPORTELLO_TICKET_TAG) or "(senza oggetto)"
     ticket = tickets.ticket_open(
         subject=subject,
         channel=_channel(parsed, row, support),
@@ -371,10 +429,29 @@ def _open(parsed, row, contact, support, *, linked_to=None) -> Ticket:
         tickets.ticket_assign(ticket=ticket, assignee=technician)
         if message is not None:
             notifications.assignee_notify(ticket=ticket, message=message, new_ticket=True)
+    if foreign:
+        tickets.message_add(
+            ticket=ticket,
+            kind=MessageKind.INTERNAL_NOTE,
+            direction=Direction.INTERNAL,
+            text=_foreign_note(linked_to, parsed.from_address),
+            automatic=True,
+            notify=False,
+        )
     outbound.answer_new_ticket(
         ticket=ticket, to=parsed.from_address, texts=(parsed.subject, parsed.text)
     )
     return ticket
+
+
+def _foreign_note(ticket: Ticket, address: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "This e-mail named ticket %(number)s, but its sender %(sender)s is not the "
+            "ticket's contact, nor of its organisation, nor in its conversation: it was "
+            "filed as a new ticket, linked to %(number)s, which was left unchanged. If the "
+            "sender does belong there, copy what matters to %(number)s and close this one."
+        ) % {"number": ticket.number, "sender": address or "?"}
 
 
 def _append(ticket: Ticket, parsed: ParsedMessage, *, contact=None, automatic=False) -> Message:

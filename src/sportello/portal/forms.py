@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sportello.core import identifiers
+from sportello.errors import SportelloError
+from sportello.tickets import services as tickets
 from sportello.tickets.models import Priority
 
 from . import services
@@ -175,6 +177,14 @@ class AttachmentsMixin(forms.Form):
         return uploads
 
 
+def _typed(text: str) -> str:
+    try:
+        tickets.typed_text_check(text=text)
+    except SportelloError as exc:
+        raise forms.ValidationError(exc.message)
+    return text
+
+
 class TicketForm(AttachmentsMixin, forms.Form):
     subject = forms.CharField(
         label=_("Subject"),
@@ -194,11 +204,17 @@ class TicketForm(AttachmentsMixin, forms.Form):
     )
     field_order = ["subject", "description", "category", "priority", "attachments"]
 
+    def clean_description(self) -> str:
+        return _typed(self.cleaned_data["description"])
+
 
 class ReplyForm(AttachmentsMixin, forms.Form):
     text = forms.CharField(
         label=_("Your reply"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
+
+    def clean_text(self) -> str:
+        return _typed(self.cleaned_data["text"])
 
     def clean(self):
         cleaned = super().clean()

@@ -272,7 +272,9 @@ def support_overview(*, user) -> dict:
     # nobody chose, so the page names none; a version added in the admin has its own.
     since = version.valid_from if version.valid_from > date(2000, 1, 1) else None
     contact = contact_for(user)
-    org = contact.organisation if account_is_active(contact) and contact.organisation_id else None
+    # The agreed rate is the organisation's business: its contact-managers see it (as
+    # they see the charges), other accounts the percentages only.
+    org = contact.organisation if is_manager(contact) else None
     rate = org.hourly_rate if org is not None else None
     factor = version.out_of_hours_factor
     return {

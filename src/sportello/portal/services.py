@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sportello.core import identifiers
@@ -30,6 +31,7 @@ from sportello.customers.models import (
     Organisation,
 )
 from sportello.mail import outbound
+from sportello.tickets import files
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
     Channel,
@@ -45,15 +47,6 @@ from .errors import PortalError, PortalInputError
 from .models import PrivacyConsent, Registration, TicketRating
 
 log = logging.getLogger(__name__)
-
-# Types a browser may show inline without risk: raster images only (an SVG runs scripts).
-SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-_IMAGE_MAGIC = {
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
-}
 
 
 @dataclass(frozen=True)
@@ -93,16 +86,18 @@ def tax_id_normalize(value: str) -> str:
                 "Enter the company's partita IVA (11 digits) or your codice fiscale "
                 "(16 characters). %(detail)s"
             )
-            % {"detail": exc.message},
+            % {"detail": exc.translated()},
             field="tax_id",
         )
 
 
 def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
-    """Find the organisation of a new account: by VAT number or fiscal code, then by
-    e-mail domain. Free-mail domains (gmail.com, libero.it, ...) never match.
+    """Find the organisation of a new account: by its e-mail domain, which must be one
+    of the organisation's own; free-mail domains (gmail.com, libero.it, ...) never match.
 
-    No match, or two that disagree, leaves the account for an agent to approve.
+    A VAT number or fiscal code is public, so it never joins an account by itself: it
+    only suggests the organisation (in ``reason``) to the agent who approves the account.
+    No match, or a tax id and a domain that disagree, also waits for an agent.
     """
     by_tax = list(
         Organisation.objects.filter(active=True)
@@ -118,10 +113,13 @@ def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
     tax_org = by_tax[0] if by_tax else None
     if tax_org and by_domain and tax_org.pk != by_domain.pk:
         return OrganisationMatch(None, True, "tax id and e-mail domain disagree")
-    if tax_org:
-        return OrganisationMatch(tax_org, False, "tax id")
+    if tax_org and by_domain:
+        return OrganisationMatch(by_domain, False, "tax id and e-mail domain")
     if by_domain:
         return OrganisationMatch(by_domain, False, "e-mail domain")
+    if tax_org:
+        # Anyone can read a partita IVA off an invoice: suggest, never join.
+        return OrganisationMatch(None, True, f"tax id only, suggests: {tax_org.name}"[:60])
     return OrganisationMatch(None, True, "no match")
 
 
@@ -253,9 +251,12 @@ def upload_check(*, name: str, size: int) -> str:
         )
     limit = settings.SPORTELLO_UPLOAD_MAX_BYTES
     if size > limit:
+        shown_size, shown_limit = _megabytes(size), _megabytes(limit)
+        if shown_size == shown_limit:  # a few bytes over: "10,0 MB; the limit is 10,0 MB"
+            shown_size, shown_limit = _bytes(size), _bytes(limit)
         raise PortalInputError(
             _("%(name)s is %(size)s; the limit is %(limit)s per file.")
-            % {"name": name, "size": _megabytes(size), "limit": _megabytes(limit)},
+            % {"name": name, "size": shown_size, "limit": shown_limit},
             field="attachments",
         )
     if size == 0:
@@ -268,7 +269,11 @@ def _allowed_types() -> list[str]:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{number_format(size / (1024 * 1024), decimal_pos=1)} MB"
+
+
+def _bytes(size: int) -> str:
+    return _("%(count)s bytes") % {"count": number_format(size, force_grouping=True)}
 
 
 def uploads_check(uploads: list[Upload]) -> None:
@@ -295,13 +300,9 @@ def _attach(ticket: Ticket, message: Message, uploads: list[Upload], actor) -> N
 
 
 def attachment_is_safe_image(*, content_type: str, head: bytes) -> bool:
-    """Shown inline only when the stored type is a raster image and the bytes agree."""
-    magic = _IMAGE_MAGIC.get(content_type)
-    if content_type not in SAFE_IMAGE_TYPES or not magic:
-        return False
-    if content_type == "image/webp":
-        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    return any(head.startswith(m) for m in magic)
+    """Shown inline only when the stored type is a raster image and the bytes agree
+    (the same rule as the desk's, ``tickets.files``)."""
+    return files.is_safe_image(content_type=content_type, head=head)
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +333,7 @@ def portal_ticket_open(
     uploads_check(uploads)
     if not (description or "").strip():
         raise PortalInputError(_("Describe the problem."), field="description")
+    tickets.typed_text_check(text=description, field="description")
     actor = _actor(user)
     with transaction.atomic():
         ticket = tickets.ticket_open(
@@ -361,6 +363,7 @@ def portal_reply(*, user, contact: Contact, ticket: Ticket, text: str, uploads=N
             code="ticket_closed",
         )
     uploads_check(uploads)
+    tickets.typed_text_check(text=text)
     actor = _actor(user)
     with transaction.atomic():
         message = tickets.message_add(

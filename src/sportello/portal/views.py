@@ -238,6 +238,16 @@ def ticket_reply(request, number):
         return early
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
+        if not ratelimit.consume(request, action="portal_reply", user=request.user):
+            form.add_error(
+                None,
+                _(
+                    "You sent many replies in a short time: wait a few minutes and try "
+                    "again, or write to us by e-mail."
+                ),
+            )
+            context = _ticket_context(request, ticket, reply_form=form)
+            return render(request, "portal/ticket.html", context, status=429)
         try:
             services.portal_reply(
                 user=request.user,

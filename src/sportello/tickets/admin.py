@@ -104,8 +104,11 @@ class TicketAdminForm(forms.ModelForm):
             (status, Status(status).label) for status in Status.values if status in allowed
         ]
 
+    def clean_internal_note(self):
+        return _typed(self.cleaned_data["internal_note"].strip())
+
     def clean_reply(self):
-        text = self.cleaned_data["reply"].strip()
+        text = _typed(self.cleaned_data["reply"].strip())
         if text and self.instance.pk:
             if not outbound.customer_addresses(self.instance):
                 raise forms.ValidationError(
@@ -118,6 +121,14 @@ class TicketAdminForm(forms.ModelForm):
 
 
 ANSWER_FIELDS = ["reply", "internal_note", "new_status"]
+
+
+def _typed(text: str) -> str:
+    try:
+        services.typed_text_check(text=text)
+    except TicketInputError as exc:
+        raise forms.ValidationError(exc.message)
+    return text
 
 
 @admin.register(Ticket)
@@ -148,6 +159,9 @@ class TicketAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]
     inlines = [MessageInline, InterventionInline, EventInline]
+
+    class Media:
+        css = {"all": ["tickets/conversation.css"]}  # no inline styles under the CSP
 
     def get_fieldsets(self, request, obj=None):
         fields = [f for f in self.get_fields(request, obj) if f not in ANSWER_FIELDS]

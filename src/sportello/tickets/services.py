@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import Contact, Organisation
@@ -412,6 +414,28 @@ def _plain(value):
     if isinstance(value, Decimal | datetime):
         return str(value)
     return value
+
+
+def typed_text_check(*, text: str, field: str = "text") -> None:
+    """A message typed in a web form (portal, admin, desk) is at most
+    ``SPORTELLO_REPLY_MAX_CHARS`` characters; longer text belongs in an attachment.
+
+    Mail is never cut or refused here: what a customer sends by e-mail is kept whole.
+    """
+    limit = settings.SPORTELLO_REPLY_MAX_CHARS
+    length = len(text or "")
+    if length > limit:
+        raise TicketInputError(
+            _(
+                "The message is %(length)s characters long; the limit is %(limit)s. "
+                "Shorten it, or attach the text as a file."
+            )
+            % {
+                "length": number_format(length, force_grouping=True),
+                "limit": number_format(limit, force_grouping=True),
+            },
+            field=field,
+        )
 
 
 def message_add(

@@ -2,17 +2,19 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
+from .files import HEAD_BYTES, is_safe_image
 from .models import Attachment
-
-# Images a browser shows without running anything; everything else is downloaded.
-SAFE_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """Serve a stored attachment: safe images inline, anything else as a download."""
-    inline = attachment.content_type in SAFE_INLINE_TYPES
+    """Serve a stored attachment: images whose bytes prove it inline, anything else as
+    a download (the type a sender declared proves nothing)."""
+    handle = attachment.file.open("rb")
+    head = handle.read(HEAD_BYTES)
+    handle.seek(0)
+    inline = is_safe_image(content_type=attachment.content_type, head=head)
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         as_attachment=not inline,
         filename=attachment.filename,
         content_type=attachment.content_type if inline else "application/octet-stream",

@@ -107,7 +107,7 @@ def test_agents_read_the_conversation_with_quotes_folded_and_images_inline(
         ticket=ticket,
         message=message,
         filename="foto.png",
-        content=b"\x89PNG fake",
+        content=b"\x89PNG\r\n\x1a\n fake",  # the signature: shown inline
         content_type="image/png",
         content_id="foto1@alice",
         inline=True,

@@ -14,10 +14,54 @@ pytestmark = pytest.mark.django_db
 
 def test_a_wrong_vat_check_digit_is_an_error_on_that_field():
     org = Organisation(name="Rossi S.r.l.", vat_number="01234567891")
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         org.full_clean()
     assert list(exc.value.message_dict) == ["vat_number"]
     assert "check digit" in exc.value.message_dict["vat_number"][0]
+
+
+def test_identifier_errors_are_shown_in_italian_by_default():
+    org = Organisation(
+        name="Rossi S.r.l.", vat_number="01234567891", fiscal_code="RSSMRA80A01H501A"
+    )
+    with pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert exc.value.message_dict["vat_number"] == [
+        "La partita IVA 01234567891 ha la cifra di controllo sbagliata (dovrebbe essere 7): "
+        "controlla che non ci siano errori di battitura."
+    ]
+    assert exc.value.message_dict["fiscal_code"] == [
+        "Il codice fiscale RSSMRA80A01H501A ha il carattere di controllo sbagliato (dovrebbe "
+        "essere U): controlla che non ci siano errori di battitura."
+    ]
+
+
+def test_the_organisations_country_decides_the_vat_rule():
+    german = Organisation(name="Muster GmbH", country="de", vat_number="de 136 695 976")
+    german.full_clean()
+    assert (german.country, german.vat_number) == ("DE", "DE136695976")
+    misfiled = Organisation(name="Muster GmbH", vat_number="DE136695976")  # country IT
+    with pytest.raises(ValidationError) as exc:
+        misfiled.full_clean()
+    assert exc.value.message_dict["vat_number"] == [
+        "DE136695976 è un numero di partita IVA di DE, ma il paese dell'organizzazione è IT: "
+        "imposta il paese a DE, oppure inserisci un numero di partita IVA di IT."
+    ]
+    typo = Organisation(name="Muster GmbH", country="DE", vat_number="DE136695975")
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        typo.full_clean()
+    assert "wrong check digit for DE" in exc.value.message_dict["vat_number"][0]
+
+
+def test_a_bad_country_is_an_error_on_the_country_only():
+    org = Organisation(name="Greek S.A.", country="EL", vat_number="EL094259216")
+    with pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert list(exc.value.message_dict) == ["country"]
+    assert exc.value.message_dict["country"] == ["Il paese EL non è un codice ISO 3166: usa GR."]
+    org.country = "GR"
+    org.full_clean()
+    assert org.vat_number == "EL094259216"
 
 
 def test_identifiers_are_stored_normalised():

@@ -44,17 +44,31 @@ def contact_of(email):
     return User.objects.get(email=email).contact
 
 
-def test_a_new_account_joins_the_organisation_of_its_vat_number(client, people):
+def test_a_vat_number_alone_only_suggests_the_organisation_to_an_agent(client, people):
+    """Issue 15, finding 3: a partita IVA is public, so typing one joins nothing."""
     response = signup(client, tax_id=f"IT {people['org_a'].vat_number}")
     assert response.status_code == 302
     contact = contact_of("elena@gmail.com")
-    assert contact.organisation == people["org_a"]
-    assert not contact.needs_review and not contact.is_manager
+    assert contact.organisation is None and contact.needs_review and not contact.is_manager
     assert (contact.first_name, contact.last_name) == ("Elena", "Gialli")
     assert contact.phones.get().number == "+390744111222"
     assert ContactEmail.objects.get(address="elena@gmail.com").contact == contact
     registration = Registration.objects.get(user=contact.user)
-    assert (registration.company, registration.match) == ("Alice & Co.", "tax id")
+    assert registration.company == "Alice & Co."
+    assert registration.match == "tax id only, suggests: Alice & Co. S.r.l."
+    # Signed in after verifying the address, the portal shows nothing of org A.
+    client.force_login(contact.user)
+    page = client.get("/portale/").content.decode()
+    assert "attesa" in page or "approv" in page
+    assert "€\xa015,00" not in client.get("/assistenza/").content.decode()
+
+
+def test_a_vat_number_with_an_address_of_the_organisations_domain_joins_it(client, people):
+    signup(client, tax_id=people["org_a"].vat_number, email="elena@alice.example.it")
+    contact = contact_of("elena@alice.example.it")
+    assert contact.organisation == people["org_a"] and not contact.needs_review
+    registration = Registration.objects.get(user=contact.user)
+    assert registration.match == "tax id and e-mail domain"
 
 
 def test_it_stores_the_privacy_consent_with_version_time_and_address(client, people):

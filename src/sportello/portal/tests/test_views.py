@@ -343,9 +343,16 @@ def test_the_tariff_on_the_support_page_comes_from_the_tariff_version(client, db
     assert "20% della tariffa oraria" in page
 
 
-def test_a_customer_sees_the_tariff_in_euro_at_the_agreed_rate(client, people):
-    page = login(client, people, "alice").get("/assistenza/").content.decode()
+def test_a_contact_manager_sees_the_tariff_in_euro_at_the_agreed_rate(client, people):
+    page = login(client, people, "dora").get("/assistenza/").content.decode()
     assert "15,00\xa0€" in page  # 25% of 60.00
+
+
+def test_other_customers_see_the_percentages_but_not_the_agreed_rate(client, people):
+    """Issue 15, finding 3: the agreed rate is shown to contact-managers only."""
+    page = login(client, people, "alice").get("/assistenza/").content.decode()
+    assert "15,00\xa0€" not in page and "60,00" not in page
+    assert "25% della tariffa oraria" in page
 
 
 def test_the_public_pages_load_nothing_from_other_sites(client, db):
