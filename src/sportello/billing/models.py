@@ -13,15 +13,23 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from sportello.tariff import TariffInputError, TariffParams
+from sportello.tariff import DEFAULT_TARIFF, TariffInputError, TariffParams
+
+# The policy's figures have one source, the engine's DEFAULT_TARIFF: a new version starts
+# from them, and a test holds a default TariffVersion's params equal to DEFAULT_TARIFF.
+POLICY = DEFAULT_TARIFF
+
+
+def _bands_as_json(bands) -> list:
+    return [[minutes, str(percent)] for minutes, percent in bands]
 
 
 def default_phone_tiers() -> list:
-    return [[5, "25"], [15, "50"], [60, "100"]]
+    return _bands_as_json(POLICY.phone_tiers)
 
 
 def default_remote_tiers() -> list:
-    return [[15, "50"], [60, "100"]]
+    return _bands_as_json(POLICY.remote_tiers)
 
 
 def money_field(verbose_name, default=None, **kwargs):
@@ -64,10 +72,12 @@ class TariffVersion(models.Model):
         },
     )
     written_low_max_messages = models.PositiveSmallIntegerField(
-        _("written: messages in the lower band"), default=3
+        _("written: messages in the lower band"), default=POLICY.written_low_max_messages
     )
-    written_low_percent = percent_field(_("written: lower band % of R"), 25)
-    written_high_percent = percent_field(_("written: upper band % of R"), 50)
+    written_low_percent = percent_field(_("written: lower band % of R"), POLICY.written_low_percent)
+    written_high_percent = percent_field(
+        _("written: upper band % of R"), POLICY.written_high_percent
+    )
     phone_tiers = models.JSONField(
         _("phone bands"),
         default=default_phone_tiers,
@@ -79,20 +89,24 @@ class TariffVersion(models.Model):
         help_text=_('[[up to minutes, % of R], ...], e.g. [[15, "50"], [60, "100"]]'),
     )
     over_step_minutes = models.PositiveSmallIntegerField(
-        _("beyond the last band: step (minutes)"), default=15
+        _("beyond the last band: step (minutes)"), default=POLICY.over_step_minutes
     )
-    over_step_percent = percent_field(_("beyond the last band: % of R per started step"), 25)
-    leg_in_district_percent = percent_field(_("pick-up/return leg in the district: % of R"), 50)
-    leg_per_km = money_field(_("leg outside the district: EUR per km"), Decimal("1.00"))
-    call_fee = money_field(_("call-out fee (EUR)"), Decimal("25.00"))
+    over_step_percent = percent_field(
+        _("beyond the last band: % of R per started step"), POLICY.over_step_percent
+    )
+    leg_in_district_percent = percent_field(
+        _("pick-up/return leg in the district: % of R"), POLICY.leg_in_district_percent
+    )
+    leg_per_km = money_field(_("leg outside the district: EUR per km"), POLICY.leg_per_km)
+    call_fee = money_field(_("call-out fee (EUR)"), POLICY.call_fee)
     out_of_hours_factor = models.DecimalField(
         _("out-of-hours factor"),
         max_digits=4,
         decimal_places=2,
-        default=Decimal("1.50"),
+        default=POLICY.out_of_hours_factor,
         validators=[MinValueValidator(Decimal("1"))],
     )
-    vat_percent = percent_field(_("VAT %"), 22)
+    vat_percent = percent_field(_("VAT %"), POLICY.vat_percent)
     district_comuni = models.TextField(
         _("district comuni"),
         default="Terni\nNarni",
@@ -123,7 +137,7 @@ class TariffVersion(models.Model):
         return [c.strip() for c in self.district_comuni.splitlines() if c.strip()]
 
     @cached_property
-    def _district_folded(self) -> frozenset[str]:
+    def district_comuni_folded(self) -> frozenset[str]:
         return frozenset(c.casefold() for c in self.district_comune_list)
 
     def in_district(self, comune: str) -> bool | None:
@@ -131,9 +145,9 @@ class TariffVersion(models.Model):
         empty, so the organisation's own flag decides (SPEC 5: the tariff lists the
         district's comuni, the comune decides, not a checkbox)."""
         comune = (comune or "").strip().casefold()
-        if not comune or not self._district_folded:
+        if not comune or not self.district_comuni_folded:
             return None
-        return comune in self._district_folded
+        return comune in self.district_comuni_folded
 
     def to_params(self) -> TariffParams:
         """The engine's plain value for this version (no Django beyond this line)."""

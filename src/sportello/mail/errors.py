@@ -7,12 +7,6 @@ class IntakeError(SportelloError):
     code = "intake_error"
 
 
-class IntakeUserError(IntakeError):
-    """The sender's fault (not for us, too big): refuse or quarantine, never retry."""
-
-    code = "intake_user_error"
-
-
 class StoredFileMismatch(IntakeError):
     """The stored raw file is missing or is not the bytes its row records (size, SHA-256):
     quarantined, never filed, until the same bytes are delivered again or restored."""

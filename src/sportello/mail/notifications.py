@@ -29,6 +29,7 @@ from sportello.tickets.models import (
 )
 
 from . import outbound
+from .tasks import message_send
 
 CUSTOMER_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
 
@@ -97,7 +98,5 @@ def assignee_notify(
         delivery_status=DeliveryStatus.PENDING,
         reprice=False,
     )
-    from .tasks import message_send
-
     transaction.on_commit(lambda: message_send(notice.pk))
     return notice

@@ -22,9 +22,6 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
 from typing import NamedTuple
 
 from django.conf import settings
@@ -41,11 +38,10 @@ from sportello.core.files import (
     storage_put,
 )
 from sportello.core.models import SupportSettings
+from sportello.customers import selectors as customer_selectors
+from sportello.customers import services as customers
 from sportello.customers.models import (
-    FREE_MAIL_DOMAINS,
     Contact,
-    ContactEmail,
-    OrganisationDomain,
 )
 from sportello.staff import roles
 from sportello.staff.models import Agent
@@ -64,10 +60,10 @@ from . import notifications, outbound
 from .errors import StoredFileMismatch
 from .models import RawMessage
 from .parse import (
+    HeaderPeek,
     ParsedMessage,
-    decode_encoded_words,
     parse_message,
-    parse_message_ids,
+    peek_headers,
     strip_ticket_tags,
     ticket_tag_in,
 )
@@ -197,18 +193,15 @@ def _peek_headers(raw: bytes) -> dict:
 
     The real parse happens in raw_process; this one only reads the header block.
     """
-    try:
-        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        ids = parse_message_ids(str(head.get("Message-ID", "")))
-        _name, sender = parseaddr(decode_encoded_words(str(head.get("From", ""))))
-        # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
-        return {
-            "message_id": (ids[0] if ids else "").replace("\x00", "")[:998],
-            "subject": decode_encoded_words(str(head.get("Subject", ""))).replace("\x00", "")[:998],
-            "sender": sender.lower().replace("\x00", "")[:320],
-        }
-    except Exception:  # a header we cannot read must not stop the raw bytes being stored
+    peek = peek_headers(raw)
+    if peek == HeaderPeek():
         return {}
+    # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
+    return {
+        "message_id": peek.message_id.replace("\x00", "")[:998],
+        "subject": peek.subject.replace("\x00", "")[:998],
+        "sender": peek.sender.replace("\x00", "")[:320],
+    }
 
 
 def ingest_raw(
@@ -315,8 +308,7 @@ def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
 def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, Message | None]:
     support = SupportSettings.load()
     # One query answers both "filed already?" and "which ticket does it answer?".
-    thread_ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    known = _known_messages([parsed.message_id or "", *thread_ids])
+    known = _known_messages([parsed.message_id or "", *parsed.thread_message_ids])
     twin = next(
         (
             k
@@ -420,8 +412,7 @@ def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None =
     if "@" not in address:
         return False
     if contact is None:
-        known = ContactEmail.objects.filter(address=address).select_related("contact").first()
-        contact = known.contact if known else None
+        contact = customer_selectors.contact_by_address(address=address)
     if contact is not None:
         if contact.pk == ticket.contact_id:
             return True
@@ -443,46 +434,13 @@ def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None =
 
 def _contact_for(parsed: ParsedMessage) -> Contact | None:
     """The sender as a contact: known address, else new contact of the domain's org."""
-    address = parsed.from_address
-    if not address or "@" not in address:
-        return None
-    known = ContactEmail.objects.filter(address=address).select_related("contact").first()
-    if known is not None:
-        return known.contact
-    domain = address.rsplit("@", 1)[1]
-    org = None
-    if domain not in FREE_MAIL_DOMAINS:
-        owner = (
-            OrganisationDomain.objects.filter(domain=domain).select_related("organisation").first()
-        )
-        org = owner.organisation if owner else None
-    first, _, last = (parsed.from_name or "").partition(" ")
-    try:
-        with transaction.atomic():  # a savepoint: the race below must not end the filing
-            contact = Contact.objects.create(
-                organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
-            )
-            ContactEmail.objects.create(contact=contact, address=address, primary=True)
-    except IntegrityError:
-        # Two messages of a new sender filed at once (two workers on PostgreSQL): the
-        # other one created the contact a moment ago, and it is the same person.
-        return ContactEmail.objects.select_related("contact").get(address=address).contact
-    return contact
+    return customers.contact_for_sender(address=parsed.from_address, name=parsed.from_name)
 
 
 def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -> str:
     """E-mail to an official address is ``email``; to any other of ours, ``other_email``."""
     official = set(support.support_address_list)
-    recipients = {
-        a.lower()
-        for a in (
-            *parsed.to,
-            *parsed.cc,
-            *parsed.delivered_to,
-            *parsed.x_original_to,
-            *row.envelope_to,
-        )
-    }
+    recipients = {a.lower() for a in (*parsed.recipients, *row.envelope_to)}
     if recipients & official or not recipients:
         return Channel.EMAIL
     return Channel.OTHER_EMAIL

@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from sportello.core import identifiers
 from sportello.core.models import SupportSettings
+from sportello.customers import selectors as customer_selectors
+from sportello.customers import services as customers
 from sportello.customers.models import (
     FREE_MAIL_DOMAINS,
     Contact,
@@ -107,15 +109,8 @@ def account_link_organisation(*, tax_id: str, email: str) -> OrganisationMatch:
         if tax_id
         else []
     )
-    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
-    by_domain = None
-    if domain and domain not in FREE_MAIL_DOMAINS:
-        row = (
-            OrganisationDomain.objects.filter(domain=domain, organisation__active=True)
-            .select_related("organisation")
-            .first()
-        )
-        by_domain = row.organisation if row else None
+    domain = email.rsplit("@", 1)[-1] if "@" in email else ""
+    by_domain = customer_selectors.organisation_for_domain(domain=domain)
     if len(by_tax) > 1:
         return OrganisationMatch(None, True, "tax id matches several organisations")
     tax_org = by_tax[0] if by_tax else None
@@ -566,23 +561,8 @@ def contact_request_file(
     acknowledgement to the writer."""
     email = email.strip().lower()
     support = SupportSettings.load()
-    known = ContactEmail.objects.filter(address=email).select_related("contact").first()
     with transaction.atomic():
-        if known is not None:
-            contact = known.contact
-        else:
-            domain = email.rsplit("@", 1)[-1]
-            owner = None
-            if domain not in FREE_MAIL_DOMAINS:
-                owner = OrganisationDomain.objects.filter(domain=domain).first()
-            first, _sep, last = name.strip().partition(" ")
-            contact = Contact.objects.create(
-                organisation_id=owner.organisation_id if owner else None,
-                first_name=first[:100],
-                last_name=last[:100],
-                needs_review=True,
-            )
-            ContactEmail.objects.create(contact=contact, address=email, primary=True)
+        contact = customers.contact_for_sender(address=email, name=name)
         details = [f"{name.strip()} <{email}>"]
         if company.strip():
             details.append(company.strip())

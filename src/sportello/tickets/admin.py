@@ -1,6 +1,10 @@
 """Admin for tickets. Writes that matter to billing and the audit trail (status,
 interventions, waivers) go through the services, so the admin shows them read-only
-on the ticket and edits them on their own pages where the service is called."""
+on the ticket and edits them on their own pages where the service is called.
+
+An admin module is an interface, like the desk: nothing imports it, and it calls the
+services of whichever app does the work (mail sends the reply, billing shows the
+charges), so it may import apps above its own (tests/test_dependencies.py)."""
 
 from django import forms
 from django.contrib import admin
@@ -10,6 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from sportello.billing.models import TicketCharges
+from sportello.mail import outbound
 from sportello.tariff.text import format_money
 
 from . import services
@@ -116,9 +122,7 @@ class TicketAdminForm(forms.ModelForm):
     def clean_reply(self):
         text = _typed(self.cleaned_data["reply"].strip())
         if text and self.instance.pk:
-            from sportello.mail.outbound import customer_addresses  # mail builds on tickets
-
-            if not customer_addresses(self.instance):
+            if not outbound.customer_addresses(self.instance):
                 raise forms.ValidationError(
                     _(
                         "Nobody to send it to: the ticket's contact has no e-mail address. "
@@ -192,8 +196,6 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("charges"))
     def charge_lines(self, obj):
         """Each charge line with the rule that produced it, in the admin's language."""
-        from sportello.billing.models import TicketCharges
-
         charges = TicketCharges.objects.filter(ticket=obj).first() if obj.pk else None
         if charges is None:
             return "-"
@@ -250,8 +252,6 @@ class TicketAdmin(admin.ModelAdmin):
             return
         # The answer before the status, so "reply and resolve" reads in that order.
         if form.cleaned_data.get("reply"):
-            from sportello.mail import outbound  # mail builds on tickets
-
             outbound.reply_send(ticket=obj, text=form.cleaned_data["reply"], actor=actor)
         if form.cleaned_data.get("internal_note"):
             services.message_add(

@@ -12,7 +12,7 @@ from sportello.portal.selectors import PUBLIC_KINDS
 from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Message, MessageKind, Status
 
-from .test_outbound import TAG, mail, ticket_of
+from .builders import TAG, mail, ticket_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -29,6 +29,8 @@ from aiosmtpd.controller import Controller
 
 from sportello.core.testenv import wait_for
 
+from .support import SCREENSHOTS_KEY
+
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "portal-browser"
 DOMAIN = "cliente-browser.example.it"
@@ -149,9 +151,6 @@ def shots(request):
     folder.mkdir(parents=True, exist_ok=True)
     request.config.stash[SCREENSHOTS_KEY] = folder
     return folder
-
-
-SCREENSHOTS_KEY = pytest.StashKey[Path]()
 
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "height": 740}}

@@ -28,6 +28,8 @@ from django.utils import translation
 from tqdm import tqdm
 
 from sportello.core.files import fsync_deferred
+from sportello.mail import importer
+from sportello.mail.importer import TEMPFAIL
 from sportello.mail.parse import is_mbox, iter_mbox
 from sportello.mail.services import ingest_raw
 
@@ -175,8 +177,6 @@ class Command(BaseCommand):
             self.stderr.write(f"Done: {summary or 'no messages'}.")
 
     def ingest_parallel(self, items, source, options):
-        from sportello.mail.importer import TEMPFAIL, ingest_parallel
-
         progress = tqdm(
             total=len(items),
             unit="msg",
@@ -193,7 +193,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(line)
 
-        ingest_parallel(
+        importer.ingest_parallel(
             items,
             jobs=options["jobs"],
             options={
