@@ -1,4 +1,4 @@
-"""Reply folding: our ``mail/quotes.py`` against ``mail-parser-reply`` (PyPI), measured.
+"""Reply folding: our ``tickets/quotes.py`` against ``mail-parser-reply`` (PyPI), measured.
 
 For every message of ``../shared/mail-corpus/`` (manifest.json; mbox files message by
 message) and for replies to our own acknowledgement quoted the way Outlook, Gmail,
@@ -62,7 +62,7 @@ from mailparser_reply.constants import MAIL_LANGUAGES  # noqa: E402
 from mailparser_reply.parser import EmailMessage  # noqa: E402
 
 from sportello.mail.parse import parse_message  # noqa: E402
-from sportello.mail.quotes import is_forward_subject, split_reply  # noqa: E402
+from sportello.tickets.quotes import is_forward_subject, split_reply  # noqa: E402
 
 
 def _norm(text: str) -> str:
@@ -98,7 +98,7 @@ def library(languages: list[str], *, keep_hyphen_lists: bool = False, forwards: 
 
 
 TOOLS = {
-    "ours (mail/quotes.py)": ours,
+    "ours (tickets/quotes.py)": ours,
     "mail-parser-reply it+en": library(["it", "en"]),
     "mail-parser-reply it+en, lists kept": library(["it", "en"], keep_hyphen_lists=True),
     "mail-parser-reply it+en, lists kept, Fwd: kept": library(

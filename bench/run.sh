@@ -20,7 +20,7 @@ $PY bench/bench_ticket_create.py 3000 2 | tee -a "$out"
 pg "DROP DATABASE IF EXISTS sportello_bench" && pg "CREATE DATABASE sportello_bench"
 DATABASE_URL=postgres://postgres@127.0.0.1/sportello_bench $PY bench/bench_ticket_create.py 3000 2 | tee -a "$out"
 
-echo "== reply folding: mail/quotes.py against mail-parser-reply (labelled corpus and replies)"
+echo "== reply folding: tickets/quotes.py against mail-parser-reply (labelled corpus and replies)"
 $PY bench/compare_reply_folding.py --json | tee -a "$out"
 
 echo "== mail intake on SQLite (files and SMTP receiver); PostgreSQL below"

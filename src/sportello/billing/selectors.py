@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from sportello.tariff import Quote, quote
-from sportello.tickets.models import WRITTEN_KINDS, Direction, Intervention, Ticket
+from sportello.tickets.models import Intervention, Ticket, written_messages
 
 from .calendars import business_calendar
 from .models import TariffVersion
-from .services import tariff_params, ticket_facts
+from .services import tariff_params, tariff_version_in_force, ticket_facts
 
 
 def tickets_priced(
@@ -29,14 +28,7 @@ def tickets_priced(
     params = {v.pk: tariff_params(v) for v in versions}
     today = timezone.localdate()
     calendars: dict[tuple[int, ...], object] = {}
-    written = Count(
-        "messages",
-        filter=Q(
-            messages__kind__in=WRITTEN_KINDS,
-            messages__automatic=False,
-            messages__direction__in=(Direction.INBOUND, Direction.OUTBOUND),
-        ),
-    )
+    written = Count("messages", filter=written_messages("messages__"))
     ids = list(tickets.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
@@ -52,7 +44,7 @@ def tickets_priced(
         for ticket in batch:
             interventions = list(ticket.interventions.all())
             on = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else today
-            version = _in_force(versions, on)
+            version = tariff_version_in_force(on=on, versions=versions)
             facts = ticket_facts(
                 ticket,
                 written_messages=ticket.written,
@@ -72,11 +64,3 @@ def tickets_priced(
             if calendar is None:
                 calendar = calendars[years] = business_calendar(years=years)
             yield ticket, quote(facts, params[version.pk], calendar), ""
-
-
-def _in_force(versions: list[TariffVersion], on: date) -> TariffVersion:
-    chosen = versions[0]
-    for version in versions:
-        if version.valid_from <= on:
-            chosen = version
-    return chosen

@@ -17,16 +17,9 @@ from django.utils.translation import gettext as _
 
 from sportello.customers.models import BillingMode
 from sportello.tariff import Intervention as FactIntervention
-from sportello.tariff import Quote, TicketFacts, default_calendar, quote
-from sportello.tickets.models import (
-    WRITTEN_KINDS,
-    Channel,
-    Direction,
-    Message,
-    Ticket,
-    TicketEvent,
-)
-from sportello.tickets.services import SYSTEM, Actor, record_event
+from sportello.tariff import Quote, TicketFacts, default_calendar, in_force, quote
+from sportello.tickets.events import SYSTEM, Actor, record_event
+from sportello.tickets.models import Channel, Message, Ticket, TicketEvent, written_messages
 
 from .calendars import business_calendar
 from .models import ChargeLine, TariffVersion, TicketCharges
@@ -75,25 +68,18 @@ def tariff_params(version: TariffVersion):
     return params if params is not None else version.to_params()
 
 
-def tariff_version_in_force(*, on: date) -> TariffVersion:
-    """The version valid on ``on`` (the oldest one when none is valid yet); the policy's
-    defaults are created when none exists."""
-    versions = _tariff_versions()
-    chosen = versions[0]
-    for version in versions:
-        if version.valid_from <= on:
-            chosen = version
-    return chosen
+def tariff_version_in_force(*, on: date, versions: list[TariffVersion] | None = None):
+    """The version valid on ``on`` by the engine's rule (``tariff.in_force``), the oldest
+    one when none is valid yet. ``versions`` (ordered by ``valid_from``) when the caller
+    loaded them; else this process's cached ones, the policy's defaults created when the
+    database has none."""
+    versions = _tariff_versions() if versions is None else versions
+    return in_force(versions, on=on) or versions[0]
 
 
 def written_message_count(ticket: Ticket) -> int:
     """SPEC 5: public messages written by people, both directions; no automatic mail."""
-    return Message.objects.filter(
-        ticket=ticket,
-        kind__in=WRITTEN_KINDS,
-        direction__in=(Direction.INBOUND, Direction.OUTBOUND),
-        automatic=False,
-    ).count()
+    return Message.objects.filter(written_messages(), ticket=ticket).count()
 
 
 def ticket_facts(

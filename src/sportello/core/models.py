@@ -47,14 +47,12 @@ class SupportSettings(models.Model):
         ),
     )
     support_phone = models.CharField(_("support phone"), max_length=32, default="+390744752000")
-    portal_path = models.CharField(_("portal path"), max_length=100, default="/assistenza/")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Rome")
     support_windows = models.JSONField(
         _("support windows"),
         default=default_windows,
         help_text=_('Weekday (0 = Monday) to a list of ["HH:MM", "HH:MM"] windows.'),
     )
-    holiday_country = models.CharField(_("holiday country"), max_length=2, default="IT")
     holiday_province = models.CharField(
         _("holiday province"),
         max_length=8,

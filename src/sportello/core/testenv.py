@@ -12,8 +12,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
 from typing import TypeVar
+
+from aiosmtpd.controller import Controller
 
 os.environ.setdefault("SPORTELLO_DATA_DIR", tempfile.mkdtemp(prefix="sportello-test-"))
 os.environ.setdefault("SPORTELLO_HUEY_IMMEDIATE", "1")
@@ -104,11 +108,66 @@ class Output:
         return "".join(self._seen)
 
 
+def database_url() -> str:
+    """The URL of the database this test uses, for a child process to open the same one
+    (PostgreSQL's test database, or SQLite's file)."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return (
+            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
+            f"{settings['PORT'] or 5432}/{settings['NAME']}"
+        )
+    return f"sqlite:///{settings['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process a test starts: this one's, the test's own
+    database, output unbuffered (so the test can wait for a line), and ``extra``."""
+    return {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **extra}
+
+
 def stop(proc: subprocess.Popen, *, timeout: float = 30.0) -> None:
     """Kill a child that is still running and reap it (a test's ``finally``)."""
     if proc.poll() is None:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+class Loopback(Controller):
+    """aiosmtpd's threaded controller on 127.0.0.1, on a port the kernel picks (port 0);
+    ``make`` builds the protocol (the desk's own SMTP or LMTP receiver) when given."""
+
+    def __init__(self, handler, make=None):
+        super().__init__(handler, hostname="127.0.0.1", port=0)
+        self.make = make
+
+    def factory(self):
+        return self.make(self.handler) if self.make else super().factory()
+
+    def _trigger_server(self):
+        # Controller connects to self.port to start the protocol: learn the real one first.
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class Capture:
+    """An aiosmtpd handler that keeps every message: (envelope from, to, parsed mail)."""
+
+    def __init__(self):
+        self.mail: list = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = message_from_bytes(envelope.original_content, policy=email_policy.default)
+        with self._lock:
+            self.mail.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 OK"
+
+    def to(self, address: str) -> list:
+        with self._lock:
+            return [m for _f, rcpts, m in self.mail if address in rcpts]
 
 
 try:

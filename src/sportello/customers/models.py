@@ -9,9 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sportello.core import identifiers
+
+from . import signals
 
 # Gmail and friends are shared by millions: a sender's domain there says nothing about
 # which customer they work for, so those domains never match an organisation.
@@ -166,13 +169,13 @@ class Organisation(models.Model):
             raise ValidationError({"distance_km": message})
 
 
-def _district_comuni() -> set[str]:
-    from django.utils import timezone
-
-    from sportello.billing.services import tariff_version_in_force  # billing reads customers
-
-    version = tariff_version_in_force(on=timezone.localdate())
-    return {c.casefold() for c in version.district_comune_list}
+def _district_comuni() -> frozenset[str]:
+    """Today's district, from the tariff (billing answers the signal); empty when no app
+    answers, and then the organisation's own flag stands."""
+    for _receiver, comuni in signals.district_wanted.send(Organisation, on=timezone.localdate()):
+        if comuni:
+            return frozenset(comuni)
+    return frozenset()
 
 
 class OrganisationDomain(models.Model):

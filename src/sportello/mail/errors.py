@@ -7,7 +7,8 @@ class IntakeError(SportelloError):
     code = "intake_error"
 
 
-class IntakeUserError(IntakeError):
-    """The sender's fault (not for us, too big): refuse or quarantine, never retry."""
+class StoredFileMismatch(IntakeError):
+    """The stored raw file is missing or is not the bytes its row records (size, SHA-256):
+    quarantined, never filed, until the same bytes are delivered again or restored."""
 
-    code = "intake_user_error"
+    code = "stored_file_mismatch"

@@ -17,15 +17,13 @@ import multiprocessing
 import queue
 import sys
 from collections.abc import Callable, Sequence
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 
 from sportello.tickets.models import Ticket
 
-from .parse import decode_encoded_words, parse_message_ids, ticket_tag_in
+from .parse import peek_headers, ticket_tag_in
 from .services import ingest_raw
 
 TEMPFAIL = "tempfail"
@@ -37,18 +35,10 @@ def thread_ids(raw: bytes) -> list[str]:
 
 
 def _links(raw: bytes) -> tuple[list[str], str | None]:
-    """A message's conversation ids and the ticket number tagged in its subject."""
-    try:
-        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        ids = [
-            *parse_message_ids(str(head.get("Message-ID", ""))),
-            *parse_message_ids(str(head.get("In-Reply-To", ""))),
-            *parse_message_ids(str(head.get("References", ""))),
-        ]
-        subject = decode_encoded_words(str(head.get("Subject", "")))
-        return ids, ticket_tag_in(subject, settings.SPORTELLO_TICKET_TAG)
-    except Exception:  # an unreadable header block: the message stands alone
-        return [], None
+    """A message's conversation ids and the ticket number tagged in its subject (an
+    unreadable header block: none, the message stands alone)."""
+    peek = peek_headers(raw)
+    return peek.conversation_ids, ticket_tag_in(peek.subject, settings.SPORTELLO_TICKET_TAG)
 
 
 def plan_import(raws: Sequence[bytes], jobs: int) -> tuple[list[list[int]], list[int]]:

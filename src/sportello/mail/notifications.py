@@ -29,6 +29,7 @@ from sportello.tickets.models import (
 )
 
 from . import outbound
+from .tasks import message_send
 
 CUSTOMER_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
 
@@ -76,7 +77,7 @@ def assignee_notify(
                 "message": message,
                 "excerpt": message.text[:2000],
                 "link": settings.SPORTELLO_SITE_URL.rstrip("/")
-                + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+                + reverse("desk:ticket", args=[ticket.pk]),
             },
         )
         if new_ticket:
@@ -97,7 +98,5 @@ def assignee_notify(
         delivery_status=DeliveryStatus.PENDING,
         reprice=False,
     )
-    from .tasks import message_send
-
     transaction.on_commit(lambda: message_send(notice.pk))
     return notice

@@ -2,7 +2,8 @@
 
 A message to send is first a ``Message`` row (outbound, ``delivery_status=pending``)
 with its own Message-ID, written in the caller's transaction; a Huey task sends it after
-the commit, with retries, and records ``sent`` or ``failed`` on the row. So a reply is
+the commit, with retries, and records ``sent`` or ``failed`` on the row (the sending
+itself is in ``delivery.py``). So a reply is
 never lost when the SMTP server is down, and threading headers are known before sending.
 """
 
@@ -14,9 +15,6 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -26,35 +24,10 @@ from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
 
+from .delivery import deliverable, is_address
+from .tasks import message_send
+
 log = logging.getLogger(__name__)
-
-
-def is_address(value: str) -> bool:
-    """Whether ``value`` is an e-mail address we may send to (``local@domain``).
-
-    A sender's header can yield a bare word ("giulia", "MAILER-DAEMON"): the local
-    MTA would deliver it to a local mailbox, or to whatever it guesses.
-    """
-    try:
-        validate_email(value or "")
-    except ValidationError:
-        return False
-    return True
-
-
-def deliverable(addresses) -> list[str]:
-    """The e-mail addresses among ``addresses``, in order, anything else dropped."""
-    return [a for a in addresses or [] if is_address(a)]
-
-
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-
-
-def header_safe(value: str) -> str:
-    """A header value on one line: CR and LF (typed in a subject or a name, say) become
-    one space. The one place every header we write passes through: Django would refuse
-    the whole message with BadHeaderError (RFC 5322 2.2: a header is one logical line)."""
-    return _LINE_BREAKS.sub(" ", value or "").strip()
 
 
 def support_address(support: SupportSettings) -> str:
@@ -130,8 +103,6 @@ def queue_email(
         automatic=automatic,
         delivery_status=DeliveryStatus.PENDING,
     )
-    from .tasks import message_send
-
     transaction.on_commit(lambda: message_send(message.pk))
     return message
 
@@ -251,54 +222,3 @@ def customer_addresses(ticket: Ticket) -> list[str]:
         .first()
     )
     return deliverable([last.sender]) if last else []
-
-
-def build_email(message: Message) -> EmailMultiAlternatives:
-    """The e-mail of an outbound ``message``: every header through ``header_safe``, and
-    only real addresses as recipients (see ``deliverable``)."""
-    headers = {"Message-ID": f"<{message.message_id}>"}
-    if message.in_reply_to:
-        headers["In-Reply-To"] = f"<{message.in_reply_to}>"
-    if message.references:
-        headers["References"] = " ".join(f"<{r}>" for r in message.references.split())
-    if message.automatic:
-        # RFC 3834: mark automatic answers, so well-behaved auto-responders stay quiet.
-        headers["Auto-Submitted"] = "auto-replied"
-        headers["X-Auto-Response-Suppress"] = "All"
-    email = EmailMultiAlternatives(
-        subject=header_safe(message.subject),
-        body=message.text,
-        from_email=header_safe(message.sender),
-        to=[header_safe(a) for a in deliverable(message.recipients)],
-        cc=[header_safe(a) for a in deliverable(message.cc)],
-        headers={name: header_safe(value) for name, value in headers.items()},
-    )
-    if message.html:
-        email.attach_alternative(message.html, "text/html")
-    for attachment in message.attachments.all():
-        with attachment.file.open("rb") as fh:
-            email.attach(attachment.filename, fh.read(), attachment.content_type)
-    return email
-
-
-def message_deliver(*, message_id: int) -> str:
-    """Send one pending message; raise on failure so the task retries."""
-    claimed = Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.PENDING)
-    message = claimed.select_related("ticket").first()
-    if message is None:
-        return "nothing to send"
-    if not deliverable(message.recipients):
-        claimed.update(
-            delivery_status=DeliveryStatus.FAILED,
-            delivery_error="No recipient address: add an e-mail to the contact.",
-        )
-        return "failed"
-    build_email(message).send(fail_silently=False)
-    claimed.update(delivery_status=DeliveryStatus.SENT, delivery_error="")
-    return "sent"
-
-
-def message_delivery_failed(*, message_id: int, error: str) -> None:
-    Message.objects.filter(pk=message_id).update(
-        delivery_status=DeliveryStatus.FAILED, delivery_error=error[:2000]
-    )

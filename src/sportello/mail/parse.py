@@ -46,8 +46,8 @@ from datetime import UTC, datetime
 from email import policy as email_policy
 from email.generator import BytesGenerator
 from email.message import Message
-from email.parser import BytesParser, HeaderParser
-from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from email.parser import BytesHeaderParser, BytesParser, HeaderParser
+from email.utils import collapse_rfc2231_value, getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -62,6 +62,7 @@ __all__ = [
     "iter_mbox",
     "parse_message",
     "parse_message_ids",
+    "peek_headers",
     "sanitize_html",
     "split_mbox",
     "split_messages",
@@ -670,7 +671,7 @@ def html_to_text(html: str) -> str:
 
     Block elements become line breaks, paragraphs blank lines, list items ``- ``
     or ``1. ``, links ``label (url)``, and blockquotes ``> `` prefixes, so that
-    :func:`sportello.mail.quotes.split_reply` can fold the quoted part.
+    :func:`sportello.tickets.quotes.split_reply` can fold the quoted part.
     """
     parser = _TextExtractor()
     try:
@@ -1648,6 +1649,51 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
         bounce_status=bounce_status,
         defects=defects,
     )
+
+
+# --------------------------------------------------------------------------- header peek
+
+
+@dataclass(frozen=True)
+class HeaderPeek:
+    """What a cheap look at the header block tells, before (or instead of) a full parse:
+    enough to summarise a stored message and to group a conversation."""
+
+    message_ids: tuple[str, ...] = ()
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    sender: str = ""
+
+    @property
+    def message_id(self) -> str:
+        return self.message_ids[0] if self.message_ids else ""
+
+    @property
+    def conversation_ids(self) -> list[str]:
+        """The ids that tie the message to its conversation: its own, its parents'."""
+        return [*self.message_ids, *self.in_reply_to, *self.references]
+
+
+def peek_headers(raw: bytes) -> HeaderPeek:
+    """Message-ID, In-Reply-To, References, Subject and From, read from the first 64 KiB
+    with the forgiving compat32 policy. Never raises: an unreadable header block is an
+    empty peek (the full parse, later, says what is wrong with it)."""
+    try:
+        head = _COMPAT_HEADERS.parsebytes(raw[:65536])
+        _name, sender = parseaddr(decode_encoded_words(str(head.get("From", ""))))
+        return HeaderPeek(
+            message_ids=tuple(parse_message_ids(str(head.get("Message-ID", "")))),
+            in_reply_to=tuple(parse_message_ids(str(head.get("In-Reply-To", "")))),
+            references=tuple(parse_message_ids(str(head.get("References", "")))),
+            subject=decode_encoded_words(str(head.get("Subject", ""))),
+            sender=sender.lower(),
+        )
+    except Exception:  # a header we cannot read must not stop the raw bytes being kept
+        return HeaderPeek()
+
+
+_COMPAT_HEADERS = BytesHeaderParser(policy=email_policy.compat32)
 
 
 # --------------------------------------------------------------------------- ticket tags

@@ -2,11 +2,14 @@
 
 The order is what makes intake lose nothing:
 
-1. ``raw_store`` writes the bytes (storage API) and a ``RawMessage`` row, and commits,
-   before anything parses the message.
+1. ``raw_store`` writes the bytes durably (``sportello.core.files``: temporary file,
+   fsync, rename, fsync of the folder), then commits a ``RawMessage`` row, before
+   anything parses the message or anyone is answered.
 2. ``raw_process`` parses and files it in one transaction: a new ticket, a message
    appended to a ticket, or ignored automatic mail. Any exception rolls that
-   transaction back and puts the raw message in quarantine with the error.
+   transaction back and puts the raw message in quarantine with the error. It first
+   checks the stored bytes against the row (size, SHA-256): a missing or different file
+   is quarantined with that reason and never opens a ticket.
 
 Processing is idempotent: the same bytes are one ``RawMessage`` (SHA-256), and the
 same Message-ID already filed is a ``duplicate``.
@@ -16,28 +19,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sportello.core.files import (
+    fsync_enabled,
+    mismatch_reason,
+    storage_mismatch,
+    storage_put,
+)
 from sportello.core.models import SupportSettings
+from sportello.customers import selectors as customer_selectors
+from sportello.customers import services as customers
 from sportello.customers.models import (
-    FREE_MAIL_DOMAINS,
     Contact,
-    ContactEmail,
-    OrganisationDomain,
 )
 from sportello.staff import roles
 from sportello.staff.models import Agent
@@ -53,12 +57,13 @@ from sportello.tickets.models import (
 )
 
 from . import notifications, outbound
+from .errors import StoredFileMismatch
 from .models import RawMessage
 from .parse import (
+    HeaderPeek,
     ParsedMessage,
-    decode_encoded_words,
     parse_message,
-    parse_message_ids,
+    peek_headers,
     strip_ticket_tags,
     ticket_tag_in,
 )
@@ -96,13 +101,16 @@ def raw_store(
     digest = hashlib.sha256(raw).hexdigest()
     existing = RawMessage.objects.filter(sha256=digest).first()
     if existing is not None:
+        raw_file_repair(row=existing, raw=raw)
         return existing, False
-    path = f"raw/{digest[:2]}/{digest}.eml"
-    if not default_storage.exists(path):
-        path = default_storage.save(path, ContentFile(raw))
+    # Issue 17: the bytes are durable (temporary file, fsync, rename, fsync of the folder)
+    # before the row that points at them is committed, and the row is committed before
+    # anyone is answered. A file already at the path (left by a write killed before its
+    # row) is trusted only when its size and SHA-256 match; otherwise it is replaced.
+    path = storage_put(f"raw/{digest[:2]}/{digest}.eml", raw, sha256=digest)
     headers = _peek_headers(raw)
     try:
-        with transaction.atomic():
+        with _synchronous_commit(), transaction.atomic():
             row = RawMessage.objects.create(
                 sha256=digest,
                 file=path,
@@ -120,23 +128,80 @@ def raw_store(
     return row, True
 
 
+@contextmanager
+def _synchronous_commit():
+    """On SQLite, the row's commit waits for the disk (``synchronous=FULL``): the default
+    ``NORMAL`` of WAL mode survives a killed process but may lose the last commits to a
+    power cut, and a ``250`` must survive both. PostgreSQL commits synchronously already.
+    Outside a transaction only: SQLite refuses the change inside one. Not inside
+    ``fsync_deferred()`` (file imports), which syncs everything once at the end."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block or not fsync_enabled():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous=FULL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+def raw_file_repair(*, row: RawMessage, raw: bytes) -> bool:
+    """Put ``raw`` back as the file of ``row`` when that file does not hold it (the same
+    bytes delivered again repair a damaged store); True when it was rewritten.
+
+    ``raw`` must be the row's bytes (same SHA-256): callers pass a delivery of them."""
+    if hashlib.sha256(raw).hexdigest() != row.sha256:
+        raise ValueError(f"raw_file_repair: these bytes are not those of row {row.pk}")
+    reason = storage_mismatch(row.file.name, size=row.size, sha256=row.sha256)
+    if not reason:
+        return False
+    storage_put(row.file.name, raw, sha256=row.sha256)
+    log.warning("raw message file repaired", extra={"raw_id": row.pk, "why": reason})
+    return True
+
+
+def raw_verified_bytes(row: RawMessage) -> bytes:
+    """The stored bytes of ``row``, checked against its size and SHA-256.
+
+    Raises ``StoredFileMismatch`` (and never returns other bytes) when the file is missing
+    or holds anything else: filing what is on disk then could open an empty ticket and
+    lose the customer's text (issue 17)."""
+    try:
+        raw = row.read()
+    except FileNotFoundError:
+        found = None
+    else:
+        found = (len(raw), hashlib.sha256(raw).hexdigest())
+        if found == (row.size, row.sha256):
+            return raw
+    reason = mismatch_reason(found=found, size=row.size, sha256=row.sha256)
+    raise StoredFileMismatch(
+        _(
+            "The stored copy %(path)s does not match this received e-mail: %(reason)s "
+            "(the row records %(size)s bytes, SHA-256 %(sha256)s). Nothing was filed. "
+            "Deliver the message again (the same bytes repair the file) or restore the "
+            "file from a backup, then process it again."
+        )
+        % {"path": row.file.name, "reason": reason, "size": row.size, "sha256": row.sha256}
+    )
+
+
 def _peek_headers(raw: bytes) -> dict:
     """A cheap, forgiving look at three headers for the admin list (never raises).
 
     The real parse happens in raw_process; this one only reads the header block.
     """
-    try:
-        head = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        ids = parse_message_ids(str(head.get("Message-ID", "")))
-        _name, sender = parseaddr(decode_encoded_words(str(head.get("From", ""))))
-        # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
-        return {
-            "message_id": (ids[0] if ids else "").replace("\x00", "")[:998],
-            "subject": decode_encoded_words(str(head.get("Subject", ""))).replace("\x00", "")[:998],
-            "sender": sender.lower().replace("\x00", "")[:320],
-        }
-    except Exception:  # a header we cannot read must not stop the raw bytes being stored
+    peek = peek_headers(raw)
+    if peek == HeaderPeek():
         return {}
+    # PostgreSQL text cannot hold NUL; the raw bytes keep them, the summary need not.
+    return {
+        "message_id": peek.message_id.replace("\x00", "")[:998],
+        "subject": peek.subject.replace("\x00", "")[:998],
+        "sender": peek.sender.replace("\x00", "")[:320],
+    }
 
 
 def ingest_raw(
@@ -181,7 +246,7 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     try:
         # Parsed before the transaction: on SQLite a transaction holds the one write lock
         # from its start, and the receiver and other workers wait for it meanwhile.
-        parsed = _with_envelope_sender(parse_message(row.read()), row)
+        parsed = _with_envelope_sender(parse_message(raw_verified_bytes(row)), row)
     except Exception as exc:
         return _quarantine(row, exc)
     for _attempt in range(FILING_ATTEMPTS):
@@ -243,8 +308,7 @@ def _quarantine(row: RawMessage, exc: Exception) -> IngestResult:
 def _file(row: RawMessage, parsed: ParsedMessage) -> tuple[str, Ticket | None, Message | None]:
     support = SupportSettings.load()
     # One query answers both "filed already?" and "which ticket does it answer?".
-    thread_ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    known = _known_messages([parsed.message_id or "", *thread_ids])
+    known = _known_messages([parsed.message_id or "", *parsed.thread_message_ids])
     twin = next(
         (
             k
@@ -348,8 +412,7 @@ def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None =
     if "@" not in address:
         return False
     if contact is None:
-        known = ContactEmail.objects.filter(address=address).select_related("contact").first()
-        contact = known.contact if known else None
+        contact = customer_selectors.contact_by_address(address=address)
     if contact is not None:
         if contact.pk == ticket.contact_id:
             return True
@@ -371,46 +434,13 @@ def sender_belongs_to(*, ticket: Ticket, address: str, contact: Contact | None =
 
 def _contact_for(parsed: ParsedMessage) -> Contact | None:
     """The sender as a contact: known address, else new contact of the domain's org."""
-    address = parsed.from_address
-    if not address or "@" not in address:
-        return None
-    known = ContactEmail.objects.filter(address=address).select_related("contact").first()
-    if known is not None:
-        return known.contact
-    domain = address.rsplit("@", 1)[1]
-    org = None
-    if domain not in FREE_MAIL_DOMAINS:
-        owner = (
-            OrganisationDomain.objects.filter(domain=domain).select_related("organisation").first()
-        )
-        org = owner.organisation if owner else None
-    first, _, last = (parsed.from_name or "").partition(" ")
-    try:
-        with transaction.atomic():  # a savepoint: the race below must not end the filing
-            contact = Contact.objects.create(
-                organisation=org, first_name=first[:100], last_name=last[:100], needs_review=True
-            )
-            ContactEmail.objects.create(contact=contact, address=address, primary=True)
-    except IntegrityError:
-        # Two messages of a new sender filed at once (two workers on PostgreSQL): the
-        # other one created the contact a moment ago, and it is the same person.
-        return ContactEmail.objects.select_related("contact").get(address=address).contact
-    return contact
+    return customers.contact_for_sender(address=parsed.from_address, name=parsed.from_name)
 
 
 def _channel(parsed: ParsedMessage, row: RawMessage, support: SupportSettings) -> str:
     """E-mail to an official address is ``email``; to any other of ours, ``other_email``."""
     official = set(support.support_address_list)
-    recipients = {
-        a.lower()
-        for a in (
-            *parsed.to,
-            *parsed.cc,
-            *parsed.delivered_to,
-            *parsed.x_original_to,
-            *row.envelope_to,
-        )
-    }
+    recipients = {a.lower() for a in (*parsed.recipients, *row.envelope_to)}
     if recipients & official or not recipients:
         return Channel.EMAIL
     return Channel.OTHER_EMAIL

@@ -32,6 +32,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from sportello.core.models import SupportSettings
+
 from . import services, tasks
 from .models import RawMessage
 
@@ -61,8 +63,6 @@ def mail_domains() -> list[str]:
     configured = [d.strip().lower().rstrip(".") for d in settings.SPORTELLO_MAIL_DOMAINS]
     if configured:
         return [d for d in configured if d]
-    from sportello.core.models import SupportSettings
-
     support = SupportSettings.load()
     domains = [*support.company_domain_list]
     for address in support.support_address_list:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from . import outbound
+from . import delivery
+from .models import RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ SEND_RETRIES = 5
 def message_send(message_id: int, task=None) -> str:
     """Send an outbound message; after the last retry the failure shows on the ticket."""
     try:
-        return outbound.message_deliver(message_id=message_id)
+        return delivery.message_deliver(message_id=message_id)
     except Exception as exc:
         # Immediate mode (tests, a desk run without `run_huey`) only schedules the retry,
         # and no consumer ever runs the schedule: there, the first failure is the last.
@@ -30,7 +32,7 @@ def message_send(message_id: int, task=None) -> str:
             extra={"message_pk": message_id, "retries_left": retries_left, "error": str(exc)},
         )
         if not retries_left:
-            outbound.message_delivery_failed(
+            delivery.message_delivery_failed(
                 message_id=message_id, error=f"{type(exc).__name__}: {exc}"
             )
             return "failed"
@@ -40,7 +42,8 @@ def message_send(message_id: int, task=None) -> str:
 @db_task()
 def raw_process(raw_id: int) -> str:
     """File a stored raw message (the SMTP receiver stores, this files)."""
-    from .models import RawMessage
+    # Imported here, the documented way for a task (STYLE 1.3): the services queue this
+    # task (outbound mail), so at module level each would import the other.
     from .services import raw_process as process
 
     row = RawMessage.objects.filter(pk=raw_id).first()
@@ -57,10 +60,6 @@ PENDING_GRACE = timedelta(minutes=10)
 @db_periodic_task(crontab(minute="*/5"))
 def raw_pending_sweep() -> int:
     """Queue again the stored messages still waiting to be filed after PENDING_GRACE."""
-    from django.utils import timezone
-
-    from .models import RawMessage
-
     stale = RawMessage.objects.filter(
         state=RawMessage.State.PENDING, received_at__lt=timezone.now() - PENDING_GRACE
     ).values_list("pk", flat=True)[:1000]

@@ -11,9 +11,3 @@ class PortalInputError(PortalError):
     """Bad input from a portal form (an attachment too large, a rating out of range)."""
 
     code = "invalid_input"
-
-
-class AccountPendingError(PortalError):
-    """The account is not linked to an organisation yet: an agent must approve it."""
-
-    code = "account_pending"

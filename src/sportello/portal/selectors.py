@@ -15,12 +15,18 @@ from django.db.models import DateField, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from sportello.billing.models import TicketCharges
+from sportello.billing.services import tariff_version_in_force
 from sportello.core.hours import support_hours
+from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
 from sportello.portal.templatetags.portal import euro
+from sportello.tariff.model import share_of_rate
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
+
+from .models import PrivacyConsent
 
 # What the customer may read of a conversation: never internal notes or system events.
 PUBLIC_KINDS = tuple(
@@ -188,13 +194,7 @@ def _percent(value) -> str:
 
 
 def _share(rate, percent):
-    from decimal import ROUND_HALF_UP, Decimal
-
-    if rate is None:
-        return None
-    return (Decimal(rate) * Decimal(str(percent)) / 100).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    return None if rate is None else share_of_rate(rate, percent)
 
 
 def tariff_rows(version, *, rate=None) -> list[dict]:
@@ -266,11 +266,6 @@ def _decimal(value):
 def support_overview(*, user) -> dict:
     """Everything the "how to get support" page shows, from SupportSettings and the
     tariff version in force; amounts in EUR when the visitor's organisation is known."""
-    from django.utils import timezone
-
-    from sportello.billing.services import tariff_version_in_force
-    from sportello.core.models import SupportSettings
-
     support = SupportSettings.load()
     version = tariff_version_in_force(on=timezone.localdate())
     # The default version, created with the first ticket, is dated 2000-01-01: a date
@@ -296,8 +291,6 @@ def support_overview(*, user) -> dict:
 
 
 def consents_for(*, user):
-    from .models import PrivacyConsent
-
     return list(PrivacyConsent.objects.filter(user=user).order_by("-accepted_at")[:5])
 
 

@@ -11,6 +11,7 @@ from functools import wraps
 
 from allauth.account.views import ConfirmEmailView
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sportello.core.hours import support_hours
+from sportello.core.models import SupportSettings
 from sportello.errors import SportelloError
 
 from . import selectors, services
@@ -94,10 +96,6 @@ def cookies(request):
 
 @require_GET
 def privacy(request):
-    from django.conf import settings
-
-    from sportello.core.models import SupportSettings
-
     return render(
         request,
         "portal/privacy.html",
@@ -192,8 +190,6 @@ def ticket_new(request):
 
 @customer_required
 def ticket_created(request, number):
-    from sportello.core.models import SupportSettings
-
     ticket = selectors.ticket_get_for(user=request.user, number=number)
     if request.method not in SAFE_METHODS:
         return HttpResponseNotAllowed(SAFE_METHODS)

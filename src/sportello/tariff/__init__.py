@@ -12,7 +12,7 @@ explanations), ``scenarios`` (SPEC 5.1 JSON in and out), ``cli`` (``tariff quote
 """
 
 from sportello.tariff.calendar import BusinessCalendar, default_calendar, italian_holidays
-from sportello.tariff.engine import quote, tariff_in_force
+from sportello.tariff.engine import in_force, quote, tariff_in_force
 from sportello.tariff.errors import CalendarCoverageError, TariffError, TariffInputError
 from sportello.tariff.model import (
     DEFAULT_TARIFF,
@@ -35,6 +35,7 @@ __all__ = [
     "TariffParams",
     "TicketFacts",
     "default_calendar",
+    "in_force",
     "italian_holidays",
     "quote",
     "tariff_in_force",

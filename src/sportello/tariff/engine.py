@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP
+from typing import TypeVar
 
 from sportello.tariff.calendar import BusinessCalendar
 from sportello.tariff.errors import TariffInputError
 from sportello.tariff.model import (
-    CENT,
     DEFAULT_TARIFF,
     ZERO_MONEY,
     ChargeLine,
@@ -25,6 +24,7 @@ from sportello.tariff.model import (
     Quote,
     TariffParams,
     TicketFacts,
+    to_cent,
 )
 from sportello.tariff.rules import RULES
 
@@ -35,6 +35,7 @@ __all__ = [
     "Quote",
     "TariffParams",
     "TicketFacts",
+    "in_force",
     "quote",
     "tariff_in_force",
 ]
@@ -66,8 +67,23 @@ def quote(facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar) 
     net = ZERO_MONEY
     for line in lines:
         net += line.amount
-    vat = (net * params.vat_fraction).quantize(CENT, ROUND_HALF_UP)
+    vat = to_cent(net * params.vat_fraction)
     return Quote(tuple(lines), net, vat, net + vat, params.version)
+
+
+V = TypeVar("V")
+
+
+def in_force(versions: Iterable[V], *, on: date) -> V | None:
+    """The one rule for "the version in force on a date" (SPEC 5: billed "by the tariff
+    in force when it was resolved"): of anything with a ``valid_from`` date (the engine's
+    TariffParams, billing's TariffVersion rows), the one with the latest ``valid_from``
+    not after ``on``; None when none had started yet. On a tie the first one wins."""
+    best = None
+    for version in versions:
+        if version.valid_from <= on and (best is None or version.valid_from > best.valid_from):
+            best = version
+    return best
 
 
 def tariff_in_force(tariffs: Iterable[TariffParams], *, on: date) -> TariffParams:
@@ -76,18 +92,22 @@ def tariff_in_force(tariffs: Iterable[TariffParams], *, on: date) -> TariffParam
 
     Raises :class:`TariffInputError` when none had started yet or two share a start date.
     """
-    best: TariffParams | None = None
-    for tariff in tariffs:
-        if tariff.valid_from > on:
-            continue
-        if best is not None and tariff.valid_from == best.valid_from:
-            raise TariffInputError(
-                f"tariffs {best.version!r} and {tariff.version!r} both start on "
-                f"{tariff.valid_from.isoformat()}; give them different valid_from dates.",
-                field="valid_from",
-            )
-        if best is None or tariff.valid_from > best.valid_from:
-            best = tariff
+    tariffs = list(tariffs)
+    best = in_force(tariffs, on=on)
+    twin = next(
+        (
+            t
+            for t in tariffs
+            if best is not None and t is not best and t.valid_from == best.valid_from
+        ),
+        None,
+    )
+    if twin is not None:
+        raise TariffInputError(
+            f"tariffs {best.version!r} and {twin.version!r} both start on "
+            f"{best.valid_from.isoformat()}; give them different valid_from dates.",
+            field="valid_from",
+        )
     if best is None:
         raise TariffInputError(
             f"no tariff is in force on {on.isoformat()}; add one with an earlier valid_from.",

@@ -15,12 +15,11 @@ still refuse values that would make a quote negative or meaningless.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sportello.tariff.calendar import BusinessCalendar
 from sportello.tariff.errors import TariffInputError
 from sportello.tariff.model import (
-    CENT,
     CHANNELS,
     HUNDRED,
     ONE,
@@ -28,6 +27,7 @@ from sportello.tariff.model import (
     TariffParams,
     TicketFacts,
     Tier,
+    to_cent,
 )
 
 __all__ = ["RULES", "Rule", "call_out_fee", "logistics_legs", "resolution_fee"]
@@ -64,10 +64,10 @@ def _duration_line(
         up_to = None
     if out_of_hours:
         factor = params.out_of_hours_factor
-        amount = (rate * fraction * factor).quantize(CENT, ROUND_HALF_UP)
+        amount = to_cent(rate * fraction * factor)
     else:
         factor = ONE
-        amount = (rate * fraction).quantize(CENT, ROUND_HALF_UP)
+        amount = to_cent(rate * fraction)
     return ChargeLine(
         code,
         amount,
@@ -171,7 +171,7 @@ def resolution_fee(
         )
     surcharged = facts.out_of_hours_requested
     factor = params.out_of_hours_factor if surcharged else ONE
-    amount = (rate * fraction * factor).quantize(CENT, ROUND_HALF_UP)
+    amount = to_cent(rate * fraction * factor)
     return [
         ChargeLine(
             "written",
@@ -217,7 +217,7 @@ def logistics_legs(
         start = iv.start.astimezone(calendar.tz)
         if facts.in_district:
             factor = params.out_of_hours_factor if out_of_hours else ONE
-            amount = (rate * params.leg_fraction * factor).quantize(CENT, ROUND_HALF_UP)
+            amount = to_cent(rate * params.leg_fraction * factor)
             lines.append(
                 ChargeLine(
                     "leg",
@@ -240,7 +240,7 @@ def logistics_legs(
                     f"district; got {km!r}. Set distance_km, or in_district to true.",
                     field="distance_km",
                 )
-            amount = (km * params.leg_per_km).quantize(CENT, ROUND_HALF_UP)
+            amount = to_cent(km * params.leg_per_km)
             lines.append(
                 ChargeLine(
                     "leg",
@@ -274,7 +274,7 @@ def call_out_fee(
     if facts.waive_call_fee:
         return []
     if via in params.call_fee_channels or (via == "phone" and facts.official_channels_possible):
-        fee = params.call_fee.quantize(CENT, ROUND_HALF_UP)
+        fee = to_cent(params.call_fee)
         return [ChargeLine("call_fee", fee, unit_price=params.call_fee, channel=via)]
     return []
 

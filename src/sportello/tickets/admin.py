@@ -1,6 +1,10 @@
 """Admin for tickets. Writes that matter to billing and the audit trail (status,
 interventions, waivers) go through the services, so the admin shows them read-only
-on the ticket and edits them on their own pages where the service is called."""
+on the ticket and edits them on their own pages where the service is called.
+
+An admin module is an interface, like the desk: nothing imports it, and it calls the
+services of whichever app does the work (mail sends the reply, billing shows the
+charges), so it may import apps above its own (tests/test_dependencies.py)."""
 
 from django import forms
 from django.contrib import admin
@@ -10,8 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from sportello.billing.models import TicketCharges
+from sportello.mail import outbound
+from sportello.tariff.text import format_money
+
 from . import services
 from .errors import TicketInputError
+from .event_text import event_text
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -24,6 +33,12 @@ from .models import (
     TicketEvent,
 )
 from .rendering import message_shown
+
+
+def euro(value) -> str:
+    """Money as the charge lines write it: 15,00 € (it), €15.00 (en)."""
+    language = "en" if (get_language() or "it").startswith("en") else "it"
+    return format_money(value, language)
 
 
 class MessageInline(admin.StackedInline):
@@ -64,12 +79,16 @@ class InterventionInline(admin.TabularInline):
 class EventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
-    fields = ["created_at", "kind", "actor_label", "data"]
+    fields = ["created_at", "kind", "actor_label", "change"]
     readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -103,9 +122,7 @@ class TicketAdminForm(forms.ModelForm):
     def clean_reply(self):
         text = _typed(self.cleaned_data["reply"].strip())
         if text and self.instance.pk:
-            from sportello.mail.outbound import customer_addresses  # mail builds on tickets
-
-            if not customer_addresses(self.instance):
+            if not outbound.customer_addresses(self.instance):
                 raise forms.ValidationError(
                     _(
                         "Nobody to send it to: the ticket's contact has no e-mail address. "
@@ -171,9 +188,7 @@ class TicketAdmin(admin.ModelAdmin):
             return "-"
         messages = obj.messages.prefetch_related("attachments", "raw_messages")
         shown = [
-            message_shown(
-                m, attachment_url=lambda a: reverse("tickets:staff-attachment", args=[a.pk])
-            )
+            message_shown(m, attachment_url=lambda a: reverse("desk:attachment", args=[a.pk]))
             for m in messages
         ]
         return render_to_string("tickets/_conversation.html", {"messages": shown})
@@ -181,28 +196,25 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("charges"))
     def charge_lines(self, obj):
         """Each charge line with the rule that produced it, in the admin's language."""
-        from sportello.billing.models import TicketCharges
-
         charges = TicketCharges.objects.filter(ticket=obj).first() if obj.pk else None
         if charges is None:
             return "-"
         if charges.problem:
             return charges.problem
         language = get_language() or "it"
+        # The description ends with the amount ("... = 15,00 €"): not repeated after it.
         rows = format_html_join(
-            "",
-            "<li>{}: <strong>€ {}</strong></li>",
-            ((line.description(language), line.amount) for line in charges.lines.all()),
+            "", "<li>{}</li>", ((line.description(language),) for line in charges.lines.all())
         )
         state = _("frozen") if charges.frozen else _("follows the ticket")
         return format_html(
-            "<ul>{}</ul>{} € {} + {} € {} = <strong>€ {}</strong> ({}, {})",
+            "<ul>{}</ul>{} {} + {} {} = <strong>{}</strong> ({}, {})",
             rows,
             _("net"),
-            charges.net,
+            euro(charges.net),
             _("VAT"),
-            charges.vat,
-            charges.total,
+            euro(charges.vat),
+            euro(charges.total),
             charges.tariff_version,
             state,
         )
@@ -240,8 +252,6 @@ class TicketAdmin(admin.ModelAdmin):
             return
         # The answer before the status, so "reply and resolve" reads in that order.
         if form.cleaned_data.get("reply"):
-            from sportello.mail import outbound  # mail builds on tickets
-
             outbound.reply_send(ticket=obj, text=form.cleaned_data["reply"], actor=actor)
         if form.cleaned_data.get("internal_note"):
             services.message_add(
@@ -372,5 +382,11 @@ class InterventionAdmin(admin.ModelAdmin):
 class TicketEventAdmin(ReadOnlyAdmin):
     """The audit trail is append-only and written by the services alone."""
 
-    list_display = ["ticket", "created_at", "kind", "actor_label"]
+    list_display = ["ticket", "created_at", "kind", "actor_label", "change"]
     list_filter = ["kind"]
+    fields = ["ticket", "created_at", "kind", "actor_label", "change"]
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)

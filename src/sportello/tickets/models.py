@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -243,8 +244,24 @@ class MessageKind(models.TextChoices):
     SYSTEM = "system", _("system")
 
 
-# Written messages in the sense of SPEC 5; SMS and WhatsApp requests are written too.
+# Written messages in the sense of SPEC 5 (the tariff's N): public messages by people, in
+# either direction; SMS and WhatsApp requests are written too; automatic mail and internal
+# notes are not. Asked of one message in memory (Message.counts_as_written) or of many in
+# the database (written_messages()): both read these two lines.
 WRITTEN_KINDS = (MessageKind.EMAIL, MessageKind.PORTAL, MessageKind.CHAT)
+WRITTEN_DIRECTIONS = (Direction.INBOUND, Direction.OUTBOUND)
+
+
+def written_messages(prefix: str = "") -> Q:
+    """The SPEC 5 written messages as a filter, on Message (``prefix=""``) or across a
+    relation (``prefix="messages__"`` on Ticket, for a Count)."""
+    return Q(
+        **{
+            f"{prefix}kind__in": WRITTEN_KINDS,
+            f"{prefix}direction__in": WRITTEN_DIRECTIONS,
+            f"{prefix}automatic": False,
+        }
+    )
 
 
 class DeliveryStatus(models.TextChoices):
@@ -320,10 +337,10 @@ class Message(models.Model):
 
     @property
     def counts_as_written(self) -> bool:
-        """SPEC 5: written messages are public, by people, in either direction."""
+        """SPEC 5: the rule of ``written_messages()``, for this message in memory."""
         return (
             self.kind in WRITTEN_KINDS
-            and self.direction in (Direction.INBOUND, Direction.OUTBOUND)
+            and self.direction in WRITTEN_DIRECTIONS
             and not self.automatic
         )
 
@@ -436,7 +453,8 @@ class Intervention(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        # In the site's time zone (Europe/Rome), as every time a person reads.
+        return f"{self.get_kind_display()} {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
 
     def clean(self) -> None:
         # The constraints' sentences, on the field to fix (forms show them beside it).
@@ -491,4 +509,4 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"

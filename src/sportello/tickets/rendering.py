@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sportello.mail.quotes import is_forward_subject, split_reply
+from sportello.tickets.quotes import is_forward_subject, split_reply
 
 from .models import Attachment, Message
 

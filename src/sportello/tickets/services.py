@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from sportello.core.files import storage_put
 from sportello.customers.models import Contact, Organisation
 
 from . import signals
 from .errors import InvalidTransitionError, TicketInputError
+from .events import SYSTEM, Actor, record_event
 from .models import (
     LEG_KINDS,
     STATUS_TRANSITIONS,
@@ -45,53 +44,15 @@ from .models import (
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: a staff or portal user, or just a label (an e-mail sender)."""
-
-    user: object | None = None
-    label: str = ""
-
-    @property
-    def display(self) -> str:
-        if self.label:
-            return self.label
-        if self.user is not None:
-            return self.user.get_username()
-        return "system"
-
-
-SYSTEM = Actor(label="system")
-
-
-def record_event(
-    *,
-    ticket: Ticket,
-    kind: str,
-    actor: Actor = SYSTEM,
-    data: dict,
-    when: datetime | None = None,
-) -> TicketEvent:
-    """Append to the ticket's audit trail; the only writer of TicketEvent rows."""
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        actor=actor.user,
-        actor_label=actor.display,
-        data=data,
-        created_at=when or timezone.now(),
-    )
-
-
 def _event(ticket: Ticket, kind: str, actor: Actor, data: dict, when: datetime | None = None):
     return record_event(ticket=ticket, kind=kind, actor=actor, data=data, when=when)
 
 
 def _reprice(ticket: Ticket, *, opened_with_written: int | None = None) -> None:
-    """Charges follow every change of an open ticket (billing freezes them on close)."""
-    from sportello.billing.services import charges_refresh  # billing builds on tickets
-
-    charges_refresh(ticket=ticket, opened_with_written=opened_with_written)
+    """Charges follow every change of an open ticket: billing listens, in this
+    transaction, so they are current when the service returns (tickets do not import
+    billing, which builds on them)."""
+    signals.pricing_changed.send(Ticket, ticket=ticket, opened_with_written=opened_with_written)
 
 
 def ticket_number_next(*, year: int) -> str:
@@ -349,14 +310,11 @@ def ticket_change_status(
             fields += ["resolved_at", "closed_at"]
         ticket.save(update_fields=fields)
         _event(ticket, TicketEvent.Kind.STATUS, actor, {"status": [old, status]}, now)
-        from sportello.billing import services as billing  # billing builds on tickets
-
-        if status == Status.CLOSED:
-            billing.charges_freeze(ticket=ticket, actor=actor)
-        elif old == Status.CLOSED:
-            billing.charges_unfreeze(ticket=ticket, actor=actor)
-        else:
-            _reprice(ticket)  # resolving picks the tariff version in force that day
+        # Closing freezes the charges, reopening unfreezes them, resolving prices them by
+        # the tariff version in force that day: billing decides, before anyone is told.
+        signals.pricing_changed.send(
+            Ticket, ticket=ticket, opened_with_written=None, status=(old, status), actor=actor
+        )
         signals.status_changed.send(
             Ticket, ticket=ticket, old=old, new=status, actor=actor, notify=notify
         )
@@ -573,11 +531,12 @@ def attachment_add(
         content_id=content_id[:255],
         inline=inline,
     )
-    path = attachment_path(attachment, filename)
-    if default_storage.exists(path):
-        attachment.file.name = path  # same bytes already stored: share them
-    else:
-        attachment.file.save(path, ContentFile(content), save=False)
+    # Same bytes already stored are shared, but only once their size and SHA-256 are
+    # checked: a file left empty by a killed write is replaced, durably, before the row
+    # that points at it is saved (sportello/core/files.py, issue 17).
+    attachment.file.name = storage_put(
+        attachment_path(attachment, filename), content, sha256=digest
+    )
     with transaction.atomic(savepoint=False):
         attachment.save()
         _event(

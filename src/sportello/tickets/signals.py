@@ -17,3 +17,10 @@ status_changed = Signal()
 # leave the new ticket and its first message to this one signal (the search index writes
 # one row instead of two).
 ticket_opened = Signal()
+
+# What a ticket is priced from changed: it was opened, a message that counts as written,
+# an intervention, a billing field or its status. Receivers run in the service's
+# transaction, so the charges are current when the service returns. Arguments: ticket,
+# opened_with_written (the ticket was just opened with that many written messages and
+# nothing else; None otherwise) and, for a status change, status=(old, new) and actor.
+pricing_changed = Signal()

@@ -13,15 +13,9 @@ from sportello.billing.services import tariff_version_in_force
 from sportello.core.models import CalendarDay
 from sportello.customers.models import BillingMode
 from sportello.tickets import services
-from sportello.tickets.tests.factories import cast
 
 ROME = ZoneInfo("Europe/Rome")
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    return cast()
 
 
 def open_ticket(people, channel="email", **kw):

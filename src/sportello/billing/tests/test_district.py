@@ -71,3 +71,18 @@ def test_an_organisation_without_a_comune_keeps_its_own_district_flag():
     )
     lines = TicketCharges.objects.get(ticket=ticket).lines.all()
     assert [(line.code, line.amount) for line in lines] == [("leg", Decimal("37.00"))]
+
+
+def test_a_default_tariff_version_is_the_engines_policy_figure_for_figure():
+    """One source for the policy's figures: the engine's DEFAULT_TARIFF."""
+    from dataclasses import fields
+
+    from sportello.tariff import DEFAULT_TARIFF
+
+    params = TariffVersion(label="Listino", valid_from=date(2000, 1, 1)).to_params()
+    differ = [
+        f.name
+        for f in fields(DEFAULT_TARIFF)
+        if f.name not in ("version",) and getattr(params, f.name) != getattr(DEFAULT_TARIFF, f.name)
+    ]
+    assert differ == []

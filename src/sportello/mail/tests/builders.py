@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+# The ticket tag in the subject of what the desk sends.
+TAG = re.compile(r"\[Ticket#(\d{4}-\d{6})\]")
 
 
 def customer_mail(
@@ -30,3 +34,24 @@ def customer_mail(
     if crlf:
         return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
     return msg.as_bytes()
+
+
+def mail(
+    subject="Stampante guasta",
+    body="La stampante dell'ufficio non stampa più.",
+    sender="Alice Rossi <alice@alice.example.it>",
+    to="assistenza@init-s.it",
+    **headers,
+) -> bytes:
+    """A customer's message with a fixed date (Monday 12 January 2026, in hours)."""
+    return customer_mail(
+        subject, body, sender, to, Date="Mon, 12 Jan 2026 10:00:00 +0100", **headers
+    )
+
+
+def ticket_of(result):
+    """The ticket an ingest result names."""
+    from sportello.tickets.models import Ticket
+
+    assert result.ticket_number, result
+    return Ticket.objects.get(number=result.ticket_number)

@@ -1,6 +1,4 @@
-"""Fixtures of the mail tests: a private Dovecot (see dovecot.py)."""
+"""Fixtures of the mail tests: a private Dovecot (see dovecot.py). The cast and the
+SMTP server every app's tests share are in sportello/conftest.py."""
 
 from sportello.mail.tests.dovecot import dovecot, dovecot_server  # noqa: F401
-
-# A real SMTP server capturing what we send, and the cast of people (test_outbound.py).
-from sportello.mail.tests.test_outbound import people, smtp  # noqa: F401, E402

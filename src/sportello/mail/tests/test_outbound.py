@@ -7,12 +7,9 @@ that rolls back), so these tests commit for real (``transaction=True``).
 
 from __future__ import annotations
 
-import re
 import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from email import policy as email_policy
-from email.message import EmailMessage
 from email.utils import parseaddr
 
 import pytest
@@ -21,76 +18,19 @@ from huey.contrib.djhuey import HUEY
 
 from sportello.billing.models import TicketCharges
 from sportello.core.models import SupportSettings
+from sportello.core.testenv import Capture, Loopback
 from sportello.mail import outbound
 from sportello.mail.services import ingest_raw
 from sportello.mail.tasks import SEND_RETRIES
-from sportello.mail.tests.builders import customer_mail
+from sportello.mail.tests.builders import TAG, mail, ticket_of
 from sportello.tickets.models import Channel, DeliveryStatus, Direction, Message, Status, Ticket
 from sportello.tickets.services import Actor
 from sportello.tickets.tests.factories import (
     ContactFactory,
     OrganisationFactory,
-    cast,
 )
 
-from .test_smtpd import Loopback
-
-TAG = re.compile(r"\[Ticket#(\d{4}-\d{6})\]")
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Capture:
-    """An aiosmtpd handler that keeps every message: (envelope from, to, parsed mail)."""
-
-    def __init__(self):
-        self.mail: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        parsed = message_from_bytes(envelope.original_content, policy=email_policy.default)
-        self.mail.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 2.0.0 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for _f, rcpts, m in self.mail if address in rcpts]
-
-
-@pytest.fixture
-def smtp(settings):
-    handler = Capture()
-    server = Loopback(handler)
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    settings.SPORTELLO_SITE_URL = "https://assistenza.init-s.it"
-    yield handler
-    server.stop()
-
-
-@pytest.fixture
-def people():
-    return cast()
-
-
-def mail(
-    subject="Stampante guasta",
-    body="La stampante dell'ufficio non stampa più.",
-    sender="Alice Rossi <alice@alice.example.it>",
-    to="assistenza@init-s.it",
-    **headers,
-) -> bytes:
-    return customer_mail(
-        subject, body, sender, to, Date="Mon, 12 Jan 2026 10:00:00 +0100", **headers
-    )
-
-
-def ticket_of(result) -> Ticket:
-    assert result.ticket_number, result
-    return Ticket.objects.get(number=result.ticket_number)
 
 
 def bare(message_id: str) -> str:
@@ -290,7 +230,7 @@ def test_mail_to_a_technicians_own_address_is_theirs_and_tells_them(smtp, people
         notice["Subject"] == f"[Ticket#{ticket.number}] Nuovo ticket scritto a te: Stampante guasta"
     )
     body = notice.get_content()
-    assert f"https://assistenza.init-s.it/admin/tickets/ticket/{ticket.pk}/change/" in body
+    assert f"https://assistenza.init-s.it/desk/ticket/{ticket.pk}/" in body
     assert smtp.to("alice@alice.example.it"), "the customer still gets the acknowledgement"
     # Mail to the support address only stays unassigned.
     assert ticket_of(ingest_raw(mail(), source="smtp")).assignee is None

@@ -36,7 +36,7 @@ from sportello.mail.parse import (
     split_messages,
     ticket_tag_in,
 )
-from sportello.mail.quotes import split_reply
+from sportello.tickets.quotes import split_reply
 
 CORPUS = shared_dir() / "mail-corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
@@ -790,7 +790,8 @@ def test_it_never_raises_on_mime_shaped_junk(fragments):
 def test_the_parser_does_not_import_django():
     # The parser runs in the SMTP receiver and in tests without settings.
     code = (
-        "import sys, sportello.mail.parse, sportello.mail.quotes; sys.exit('django' in sys.modules)"
+        "import sys, sportello.mail.parse, sportello.tickets.quotes;"
+        "sys.exit('django' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(sportello.__file__).resolve().parents[1])}
     env.pop("DJANGO_SETTINGS_MODULE", None)

@@ -18,11 +18,10 @@ from email.utils import make_msgid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.utils import timezone, translation
 from imap_tools import MailMessage
 
-from sportello.core.testenv import shared_dir, wait_for
+from sportello.core.testenv import database_url, shared_dir, wait_for
 from sportello.mail import poller, services
 from sportello.mail.models import Mailbox, RawMessage
 from sportello.mail.poller import (
@@ -34,7 +33,6 @@ from sportello.mail.poller import (
 )
 from sportello.mail.tests.dovecot import Dovecot, wire_bytes
 from sportello.tickets.models import Message, Ticket
-from sportello.tickets.tests.factories import cast
 
 CORPUS = shared_dir() / "mail-corpus"
 CORPUS_FILES = [
@@ -56,11 +54,6 @@ class Crash(BaseException):
 @pytest.fixture(autouse=True)
 def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def people():
-    return cast()
 
 
 def mail(subject="Stampante guasta", body="La stampante non stampa.", **headers) -> bytes:
@@ -381,16 +374,6 @@ while not os.path.exists(barrier):
     pass
 print("won" if mailbox_claim(mailbox_id, owner=f"worker-{os.getpid()}") else "lost")
 """
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return (
-            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{settings['NAME']}"
-        )
-    return f"sqlite:///{settings['NAME']}"
 
 
 def test_only_one_of_several_workers_claims_a_mailbox(dovecot, tmp_path):

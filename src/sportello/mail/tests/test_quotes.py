@@ -1,4 +1,4 @@
-"""Tests for sportello.mail.quotes: one row per client style, talon's real replies included.
+"""sportello.tickets.quotes on real mail: one row per client style, talon's replies too.
 
 Run without Django: ``.venv/bin/pytest -p no:django src/sportello/mail``.
 """
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sportello.core.testenv import shared_dir
 from sportello.mail.parse import html_to_text, parse_message
-from sportello.mail.quotes import is_forward_subject, split_reply
+from sportello.tickets.quotes import is_forward_subject, split_reply
 
 TALON = shared_dir() / "mail-corpus" / "talon"
 

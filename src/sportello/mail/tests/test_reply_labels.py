@@ -15,7 +15,7 @@ import pytest
 
 from sportello.core.testenv import shared_dir
 from sportello.mail.parse import parse_message
-from sportello.mail.quotes import is_forward_subject, split_reply
+from sportello.tickets.quotes import is_forward_subject, split_reply
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 LABELS = json.loads((ROOT / "bench" / "data" / "reply_folding_labels.json").read_text())

@@ -18,14 +18,13 @@ import subprocess
 import sys
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from sportello.core.management.commands.serve import Command as ServeCommand
 from sportello.core.models import SupportSettings
-from sportello.core.testenv import shared_dir
+from sportello.core.testenv import Loopback, shared_dir
 from sportello.mail import services, smtpd, tasks
 from sportello.mail.models import RawMessage
 from sportello.mail.tests.builders import customer_mail
@@ -33,22 +32,6 @@ from sportello.tickets.models import Ticket
 from sportello.tickets.tests.factories import cast
 
 CORPUS = shared_dir() / "mail-corpus"
-
-
-class Loopback(Controller):
-    """aiosmtpd's threaded controller on 127.0.0.1, on a port the kernel picks (port 0)."""
-
-    def __init__(self, handler, make=None):
-        super().__init__(handler, hostname="127.0.0.1", port=0)
-        self.make = make
-
-    def factory(self):
-        return self.make(self.handler) if self.make else super().factory()
-
-    def _trigger_server(self):
-        # Controller connects to self.port to start the protocol: learn the real one first.
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
 
 
 @pytest.fixture(autouse=True)

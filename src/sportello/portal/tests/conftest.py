@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from .support import portal_cast
+from .support import SCREENSHOTS_KEY, portal_cast
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +35,6 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    from .test_browser import SCREENSHOTS_KEY
-
     folder = config.stash.get(SCREENSHOTS_KEY, None)
     if folder is not None:
         terminalreporter.write_line(f"Portal browser screenshots: {folder}")

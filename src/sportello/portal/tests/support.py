@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
@@ -9,6 +12,9 @@ from sportello.tickets import services as tickets
 from sportello.tickets.tests.factories import ContactFactory, cast
 
 PASSWORD = "Sportello-test-2025!"
+
+# Where the browser tests saved their screenshots, for the end-of-run summary.
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
 
 
 def account_for(contact, *, manager=False):

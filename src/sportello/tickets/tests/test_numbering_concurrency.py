@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -12,7 +11,7 @@ import pytest
 from django.db import connection
 
 from sportello.billing.models import TariffVersion
-from sportello.core.testenv import Output, stop
+from sportello.core.testenv import Output, child_env, stop
 from sportello.tickets.models import Ticket
 
 # Each worker says "ready" once Django is loaded, then blocks on its standard input until
@@ -31,20 +30,10 @@ connections.close_all()
 """
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return (
-            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{settings['NAME']}"
-        )
-    return f"sqlite:///{settings['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_gives_unique_numbers_to_concurrent_processes(tmp_path):
     # The workers write to this test's own database, on PostgreSQL (.ci/run) or SQLite.
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    env = child_env()
     per_process, processes = 40, 4
     procs = [
         subprocess.Popen(
@@ -97,7 +86,7 @@ def test_a_ticket_being_created_does_not_hold_up_the_next_on_postgresql(tmp_path
     attachments, say) must not make other workers wait for a number on PostgreSQL. SQLite
     has a single writer: there the second waits, and gets the next number, no error."""
     TariffVersion.objects.create(label="Listino", valid_from=date(2000, 1, 1))  # a desk's
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = child_env()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER],
         env=env,

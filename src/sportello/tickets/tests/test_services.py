@@ -11,15 +11,8 @@ from sportello.tickets import services
 from sportello.tickets.errors import InvalidTransitionError, TicketInputError
 from sportello.tickets.models import Message, Status, Ticket, TicketEvent
 
-from .factories import cast
-
 ROME = ZoneInfo("Europe/Rome")
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    return cast()
 
 
 def open_ticket(people, **kw):

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sportello.core.siteurl import site_url_for_bind
+from sportello.mail.models import Mailbox
 
 
 class Command(BaseCommand):
@@ -118,8 +119,6 @@ class Command(BaseCommand):
 
     def extra_processes(self, options) -> dict[str, list[str]]:
         """Processes other apps add (the mail receiver, when configured)."""
-        from sportello.mail.models import Mailbox
-
         processes: dict[str, list[str]] = {}
         if Mailbox.objects.filter(active=True).exists():
             processes["fetchmail"] = [sys.executable, "-m", "sportello", "fetchmail"]
