@@ -173,21 +173,20 @@ class SearchResults:
 
 def ticket_url(ticket: Ticket) -> str:
     """The ticket's page: the desk's when the desk is installed, else the admin's."""
-    try:
-        return reverse("desk:ticket", kwargs={"number": ticket.number})
-    except NoReverseMatch:
-        return reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    return _url_maker()(ticket)
+
+
+_PLACEHOLDER = 987654321
 
 
 def _url_maker():
-    """``ticket_url`` for a page of hits: which URL exists is found out once, not per hit
-    (a failed ``reverse`` costs an exception)."""
+    """A ticket-URL function for a page of hits: which page exists is found out once,
+    not per hit (a failed ``reverse`` costs an exception)."""
     try:
-        reverse("desk:ticket", kwargs={"number": "2000-000001"})
+        pattern = reverse("desk:ticket", kwargs={"pk": _PLACEHOLDER})
     except NoReverseMatch:
-        admin = reverse("admin:tickets_ticket_change", args=[0])
-        return lambda ticket: admin.replace("/0/", f"/{ticket.pk}/")
-    return ticket_url
+        pattern = reverse("admin:tickets_ticket_change", args=[_PLACEHOLDER])
+    return lambda ticket: pattern.replace(str(_PLACEHOLDER), str(ticket.pk))
 
 
 def ticket_search(
