@@ -29,6 +29,8 @@ from . import exports, fatturapa
 from . import statements as st
 from .errors import BillingError
 from .models import NATURA_CHOICES, Statement, StatementLine
+from .tasks import statements_draft_month
+from .vat import totals
 
 
 def billing_view(view):
@@ -74,8 +76,6 @@ def month_close(request):
         messages.error(request, str(exc))
         return redirect("billing:month")
     if request.method == "POST":
-        from .tasks import statements_draft_month
-
         org = request.POST.get("organisation") or None
         statements_draft_month(period.isoformat(), int(org) if org else None, request.user.pk)
         messages.success(
@@ -112,7 +112,7 @@ def statement_detail(request, pk: int):
             messages.error(request, str(exc))
         return redirect("billing:statement", pk=statement.pk)
     lines = list(statement.lines.select_related("ticket_row__ticket").order_by("position"))
-    _net, _vat, summary = st.totals(lines)
+    _net, _vat, summary = totals(lines)
     is_draft = statement.state == Statement.State.DRAFT
     return render(
         request,

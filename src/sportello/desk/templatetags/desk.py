@@ -10,6 +10,8 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from sportello.staff import roles
+
 register = template.Library()
 
 
@@ -73,6 +75,4 @@ def query_with(context, **changes) -> str:
 
 @register.filter
 def can_supervise(user) -> bool:
-    from sportello.staff import roles
-
     return roles.can_supervise(user)
