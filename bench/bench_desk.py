@@ -88,7 +88,7 @@ def prepare() -> dict:
 def session_for(user) -> str:
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return store.session_key
@@ -163,7 +163,10 @@ def run(port: int, sessions: list[str], urls: dict, ready: dict) -> dict:
     def worker(session: str):
         me = Agent_(port, session)
         status, page = me.request("GET", urls["ticket_20_messages"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if found is None:
+            raise RuntimeError(f"ticket page answered {status}: {page[:300]}")
+        token = found.group(1)
         start_gate.wait()
         for _ in range(ROUNDS):
             for name, url in urls.items():

@@ -76,3 +76,22 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return str(self.title)
+
+
+class DeskPreference(models.Model):
+    """What an agent switched on or off in the desk (the keyboard shortcuts)."""
+
+    agent = models.OneToOneField(
+        "staff.Agent",
+        on_delete=models.CASCADE,
+        related_name="desk_preference",
+        verbose_name=_("agent"),
+    )
+    shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
+
+    class Meta:
+        verbose_name = _("desk preference")
+        verbose_name_plural = _("desk preferences")
+
+    def __str__(self) -> str:
+        return str(self.agent)

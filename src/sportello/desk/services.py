@@ -28,7 +28,7 @@ from sportello.tickets.models import (
 )
 
 from .errors import DeskInputError, DeskPermissionError
-from .models import CannedReply, RunningTimer, TimerKind
+from .models import CannedReply, DeskPreference, RunningTimer, TimerKind
 from .placeholders import placeholder_context, placeholders_render
 
 # Most a single reply or note may hold: a pasted log is fine, a pasted disk image is not.
@@ -531,3 +531,12 @@ def canned_reply_delete(*, user, reply: CannedReply) -> None:
     if not roles.can_supervise(user):
         raise DeskPermissionError(_("Only a supervisor can change canned replies."))
     reply.delete()
+
+
+def preference_set(*, user, shortcuts: bool) -> DeskPreference:
+    """Switch the agent's single-key shortcuts on or off (Ctrl+Enter always sends)."""
+    agent = _agent(user)
+    preference, _created = DeskPreference.objects.update_or_create(
+        agent=agent, defaults={"shortcuts": shortcuts}
+    )
+    return preference

@@ -35,4 +35,5 @@ urlpatterns = [
     path("ticket/<int:pk>/billing/", views.billing, name="billing"),
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("canned/", views.canned_list, name="canned"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

@@ -606,3 +606,12 @@ def presence(request, pk: int):
         )
     others = selectors.presence_others(ticket=ticket, user=request.user)
     return render(request, "desk/_presence.html", {"ticket": ticket, "others": others})
+
+
+@agent_view
+@require_POST
+@desk_action
+def preferences(request):
+    services.preference_set(user=request.user, shortcuts=request.POST.get("shortcuts") == "on")
+    messages.success(request, _("Preferences saved."))
+    return _back(request, reverse("desk:queue"))

@@ -88,3 +88,18 @@ def test_a_missing_or_draft_statement_has_no_download(month, billing_client):
     draft = Statement.objects.filter(state="draft").first()
     assert billing_client.get(reverse("billing:statement-xml", args=[draft.pk])).status_code == 404
     assert billing_client.get(reverse("billing:statement-pdf", args=[draft.pk])).status_code == 404
+
+
+def test_a_customer_signed_in_to_the_portal_gets_403(month, client):
+    user = UserFactory(username="alice-portal")
+    alice = month["alice"]
+    alice.user = user
+    alice.is_manager = True
+    alice.save()
+    client.force_login(user)
+    for url in (
+        reverse("billing:month"),
+        reverse("billing:month-csv") + "?month=2026-11",
+        reverse("billing:month-zip") + "?month=2026-11",
+    ):
+        assert client.get(url).status_code == 403, url

@@ -76,3 +76,16 @@ def query_with(context, **changes) -> str:
 @register.filter
 def can_supervise(user) -> bool:
     return roles.can_supervise(user)
+
+
+@register.filter
+def shortcuts_on(user) -> bool:
+    """The agent's choice; on unless they switched the single-key shortcuts off."""
+    from sportello.staff import roles
+
+    from ..models import DeskPreference
+
+    agent = roles.agent_for(user)
+    if agent is None:
+        return False
+    return DeskPreference.objects.filter(agent=agent, shortcuts=False).first() is None

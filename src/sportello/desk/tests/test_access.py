@@ -80,6 +80,7 @@ def urls(w):
         ("get", reverse("desk:ticket", args=[t]), {}, AGENT),
         ("get", reverse("desk:ticket", args=[t]) + f"?canned={w['canned'].pk}", {}, AGENT),
         ("get", reverse("desk:canned"), {}, SUPERVISOR),
+        ("post", reverse("desk:preferences"), {"shortcuts": "on"}, AGENT),
         ("post", reverse("desk:canned"), {"title": "Nuova", "body": "Testo"}, SUPERVISOR),
         ("get", reverse("desk:preview", args=[t]), {}, AGENT),
         ("get", reverse("desk:presence", args=[t]), {}, AGENT),

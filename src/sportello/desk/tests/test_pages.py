@@ -276,3 +276,13 @@ def test_presence_shows_who_else_is_on_the_ticket(client, people):
     assert "Mario Test sta scrivendo una risposta" in html.decode()
     alone = other.post(reverse("desk:presence", args=[ticket.pk]), {"replying": "0"}).content
     assert "Bob" in alone.decode() and "sta guardando" in alone.decode()
+
+
+def test_an_agent_switches_the_keyboard_shortcuts_off_and_on(client, people):
+    client.login(username="bob", password=PASSWORD)
+    assert 'data-shortcuts="on"' in client.get(reverse("desk:queue")).content.decode()
+    client.post(reverse("desk:preferences"), {"shortcuts": "off"})
+    html = client.get(reverse("desk:queue")).content.decode()
+    assert 'data-shortcuts="off"' in html and "Attiva le scorciatoie" in html
+    client.post(reverse("desk:preferences"), {"shortcuts": "on"})
+    assert 'data-shortcuts="on"' in client.get(reverse("desk:queue")).content.decode()
