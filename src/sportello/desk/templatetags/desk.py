@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from sportello.staff import roles
 
+from ..models import DeskPreference
+
 register = template.Library()
 
 
@@ -81,10 +83,6 @@ def can_supervise(user) -> bool:
 @register.filter
 def shortcuts_on(user) -> bool:
     """The agent's choice; on unless they switched the single-key shortcuts off."""
-    from sportello.staff import roles
-
-    from ..models import DeskPreference
-
     agent = roles.agent_for(user)
     if agent is None:
         return False
