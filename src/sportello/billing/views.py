@@ -11,6 +11,7 @@ import io
 import zipfile
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -39,7 +40,7 @@ def billing_view(view):
     @never_cache
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            return redirect_to_login(request.get_full_path(), settings.SPORTELLO_STAFF_LOGIN_URL)
         if not can_bill(request.user):
             raise PermissionDenied
         response = view(request, *args, **kwargs)

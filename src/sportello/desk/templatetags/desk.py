@@ -81,6 +81,11 @@ def can_supervise(user) -> bool:
 
 
 @register.filter
+def can_bill(user) -> bool:
+    return roles.can_bill(user)
+
+
+@register.filter
 def shortcuts_on(user) -> bool:
     """The agent's choice; on unless they switched the single-key shortcuts off."""
     agent = roles.agent_for(user)
