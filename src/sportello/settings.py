@@ -348,6 +348,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:tickets"
+# Where staff pages outside the desk app (the month close, search) send a visitor who is
+# not signed in: the desk's own login, which every staff role can use.
+SPORTELLO_STAFF_LOGIN_URL = "desk:login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_TOLERANCE = 1  # one 30 s step either side: phones with a drifting clock
 MFA_TOTP_ISSUER = os.environ.get("SPORTELLO_MFA_ISSUER", "Sportello")

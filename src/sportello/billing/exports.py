@@ -20,7 +20,7 @@ from django.utils import translation
 
 from . import fatturapa
 from .models import Statement
-from .statements import totals
+from .vat import totals
 
 CSV_COLUMNS = [
     "documento",

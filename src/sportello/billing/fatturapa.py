@@ -25,8 +25,8 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from .errors import FatturaPAInvalidError
-from .models import Statement
-from .statements import totals
+from .models import NATURA_CHOICES, Statement
+from .vat import totals
 
 NS = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -219,8 +219,6 @@ def build(statement: Statement) -> ET.Element:
 
 
 def _natura_text(code: str) -> str:
-    from .models import NATURA_CHOICES
-
     return dict(NATURA_CHOICES).get(code, code)
 
 

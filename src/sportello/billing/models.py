@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from sportello.core import identifiers
 from sportello.tariff import DEFAULT_TARIFF, TariffInputError, TariffParams
 
 # The policy's figures have one source, the engine's DEFAULT_TARIFF: a new version starts
@@ -374,8 +375,6 @@ class BillingSettings(models.Model):
         return obj
 
     def clean(self) -> None:
-        from sportello.core import identifiers
-
         errors = {}
         try:
             self.vat_number = identifiers.normalize_partita_iva(self.vat_number)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -33,6 +33,7 @@ from sportello.customers.models import BillingMode, Organisation
 from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
 from sportello.tickets.services import SYSTEM, Actor
 
+from . import fatturapa
 from .errors import (
     FatturaPAInvalidError,
     StatementBlockedError,
@@ -50,15 +51,11 @@ from .models import (
     StatementTicket,
     TicketDeferral,
 )
+from .services import charges_freeze, tariff_version_in_force
+from .vat import money, totals
 
-CENT = Decimal("0.01")
 NATURA_CODES = frozenset(code for code, _label in NATURA_CHOICES)
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
-
-
-def money(value: Decimal) -> Decimal:
-    """Half up to the cent (STYLE 2.4), the one rounding of the month close."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- months ------------------------------------------------------------------------------
@@ -275,8 +272,6 @@ def _is_covered(ticket: Ticket, org: Organisation) -> bool:
 
 
 def _vat_percent(period: date) -> Decimal:
-    from .services import tariff_version_in_force
-
     last_day = month_next(period) - timedelta(days=1)
     return Decimal(tariff_version_in_force(on=last_day).vat_percent)
 
@@ -377,34 +372,6 @@ def _renumber_and_total(statement: Statement) -> Statement:
     statement.net, statement.vat, statement.total = net, vat, net + vat
     statement.save(update_fields=["net", "vat", "total", "updated_at"])
     return statement
-
-
-@dataclass
-class VatGroup:
-    """One DatiRiepilogo: the lines of one rate (and Natura), their net and VAT."""
-
-    vat_percent: Decimal
-    natura: str
-    net: Decimal = Decimal("0.00")
-    vat: Decimal = Decimal("0.00")
-    lines: int = 0
-
-
-def totals(lines) -> tuple[Decimal, Decimal, list[VatGroup]]:
-    """Net, VAT and the per-rate summary of ``lines``: VAT on each rate's net, half up."""
-    groups: dict[tuple[Decimal, str], VatGroup] = {}
-    for line in lines:
-        key = (Decimal(line.vat_percent), line.natura or "")
-        group = groups.setdefault(key, VatGroup(vat_percent=key[0], natura=key[1]))
-        group.net += Decimal(line.amount)
-        group.lines += 1
-    for group in groups.values():
-        group.net = money(group.net)
-        group.vat = money(group.net * group.vat_percent / 100)
-    summary = sorted(groups.values(), key=lambda g: (-g.vat_percent, g.natura))
-    net = sum((g.net for g in summary), Decimal("0.00"))
-    vat = sum((g.vat for g in summary), Decimal("0.00"))
-    return net, vat, summary
 
 
 def _audit(statement: Statement | None, action: str, actor: Actor, before=None, after=None):
@@ -971,8 +938,6 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
     statement.save()
     # The e-invoice must be valid the moment the number is taken: if the schema refuses
     # it, the transaction rolls back and the number stays free (no gap, no bad invoice).
-    from . import fatturapa
-
     fatturapa.render(statement)
     Statement.objects.filter(pk=statement.pk).update(fatturapa_sha256=statement.fatturapa_sha256)
     _audit(
@@ -1000,8 +965,6 @@ def statement_issue(
     every ticket's lines are copied again from its charges, so the issued statement is
     what the tickets say at this moment.
     """
-    from .services import charges_freeze
-
     with transaction.atomic():
         statement = (
             Statement.objects.select_for_update()

@@ -11,6 +11,7 @@ import io
 import zipfile
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -29,6 +30,8 @@ from . import exports, fatturapa
 from . import statements as st
 from .errors import BillingError
 from .models import NATURA_CHOICES, Statement, StatementLine
+from .tasks import statements_draft_month
+from .vat import totals
 
 
 def billing_view(view):
@@ -37,7 +40,7 @@ def billing_view(view):
     @never_cache
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            return redirect_to_login(request.get_full_path(), settings.SPORTELLO_STAFF_LOGIN_URL)
         if not can_bill(request.user):
             raise PermissionDenied
         response = view(request, *args, **kwargs)
@@ -74,8 +77,6 @@ def month_close(request):
         messages.error(request, str(exc))
         return redirect("billing:month")
     if request.method == "POST":
-        from .tasks import statements_draft_month
-
         org = request.POST.get("organisation") or None
         statements_draft_month(period.isoformat(), int(org) if org else None, request.user.pk)
         messages.success(
@@ -112,7 +113,7 @@ def statement_detail(request, pk: int):
             messages.error(request, str(exc))
         return redirect("billing:statement", pk=statement.pk)
     lines = list(statement.lines.select_related("ticket_row__ticket").order_by("position"))
-    _net, _vat, summary = st.totals(lines)
+    _net, _vat, summary = totals(lines)
     is_draft = statement.state == Statement.State.DRAFT
     return render(
         request,

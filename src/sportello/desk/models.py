@@ -45,6 +45,10 @@ class RunningTimer(models.Model):
                 fields=["agent", "ticket"],
                 condition=Q(ticket__isnull=False),
                 name="desk_timer_one_per_agent_ticket",
+                violation_error_message=_(
+                    "You already have a timer running on this ticket: stop it or discard it "
+                    "before starting another."
+                ),
             )
         ]
 
@@ -57,7 +61,14 @@ class CannedReply(models.Model):
     server when inserted and again when sent (``desk.placeholders``). Kept by
     supervisors (staff.roles.can_supervise), used by every agent."""
 
-    title = models.CharField(_("title"), max_length=120, unique=True)
+    title = models.CharField(
+        _("title"),
+        max_length=120,
+        unique=True,
+        error_messages={
+            "unique": _("A canned reply with this title exists already: choose another title.")
+        },
+    )
     body = models.TextField(_("text"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

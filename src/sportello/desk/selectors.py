@@ -30,6 +30,7 @@ from sportello.tickets.models import (
 
 from .errors import DeskInputError
 from .models import RunningTimer
+from .templatetags.desk import euro as euro_filter
 
 OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
 
@@ -305,8 +306,6 @@ def _label(choices, value) -> str:
 
 def euro(value) -> str:
     """A Decimal (or its string) as Italian money: ``30,00 €`` (English: ``€30.00``)."""
-    from .templatetags.desk import euro as euro_filter
-
     return euro_filter(value)
 
 

@@ -21,9 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sportello.billing.calendars import business_calendar
+from sportello.billing.services import tariff_version_in_force
 from sportello.core.identifiers import IdentifierError, normalize_phone
+from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact, ContactPhone, Organisation
 from sportello.errors import SportelloError
+from sportello.mail.outbound import customer_addresses
 from sportello.staff import roles
 from sportello.staff.models import Agent, Team
 from sportello.tickets.models import (
@@ -234,8 +237,6 @@ def _canned(request, ticket):
 
 
 def _customer_to(ticket) -> str:
-    from sportello.mail.outbound import customer_addresses
-
     return ", ".join(customer_addresses(ticket))
 
 
@@ -492,8 +493,6 @@ def call_start(request):
 
 
 def _quick_context(request, **extra) -> dict:
-    from sportello.core.models import SupportSettings
-
     support = SupportSettings.load()
     return {
         "channels": [(c, Channel(c).label) for c in services.QUICK_CHANNELS],
@@ -505,8 +504,6 @@ def _quick_context(request, **extra) -> dict:
 
 
 def _call_fee():
-    from sportello.billing.services import tariff_version_in_force
-
     version = tariff_version_in_force(on=timezone.localdate())
     return version.call_fee
 

@@ -15,8 +15,11 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -34,6 +37,7 @@ from sportello.customers.models import (
     OrganisationDomain,
 )
 from sportello.mail import outbound
+from sportello.staff.roles import agents_in_roles
 from sportello.tickets import files
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
@@ -211,12 +215,6 @@ def account_pending_notify(*, contact: Contact) -> int:
     Returns how many were told. A failed delivery is logged: the account still waits
     in the admin's list, where agents find it anyway.
     """
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
-    from sportello.staff.roles import agents_in_roles
-
     agents = agents_in_roles(settings.SPORTELLO_SIGNUP_NOTIFY_ROLES)
     if not agents:
         return 0
@@ -300,9 +298,6 @@ def account_approve(*, contact: Contact, organisation: Organisation | None, acto
 
 
 def account_approved_notify(*, contact: Contact) -> None:
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
     if contact.user is None or not contact.user.email:
         return
     support = SupportSettings.load()

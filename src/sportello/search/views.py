@@ -8,11 +8,11 @@ JSON, which names it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from sportello.customers.models import Organisation
@@ -24,14 +24,6 @@ from .errors import SearchError
 from .selectors import Filters, filters_from, ticket_search
 
 
-def _login_url() -> str:
-    """The desk's staff login when the desk is installed, else the admin's."""
-    try:
-        return reverse("desk:login")
-    except NoReverseMatch:
-        return reverse("admin:login")
-
-
 def _page(value: str) -> int:
     return int(value) if value.isdigit() and len(value) < 5 else 1
 
@@ -39,7 +31,7 @@ def _page(value: str) -> int:
 @require_GET
 def results(request):
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), _login_url())
+        return redirect_to_login(request.get_full_path(), settings.SPORTELLO_STAFF_LOGIN_URL)
     if not can_work_tickets(request.user):
         raise PermissionDenied
     q = request.GET.get("q", "")

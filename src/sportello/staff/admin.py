@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Agent, Skill, Team, Zone
+from .services import agent_save
 
 
 @admin.register(Team, Zone, Skill)
@@ -18,6 +19,4 @@ class AgentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The user's admin access follows the role (staff.services.agent_save).
-        from .services import agent_save
-
         agent_save(agent=obj)

@@ -74,7 +74,7 @@ def test_the_month_close_from_draft_to_downloads(month, billing_client):
 def test_an_agent_gets_403_and_a_visitor_the_login(month, client):
     url = reverse("billing:month")
     response = client.get(url)
-    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    assert response.status_code == 302 and reverse("desk:login") in response["Location"]
     AgentFactory(user=UserFactory(username="ugo", is_staff=True), role=Role.AGENT)
     client.force_login(UserFactory(username="ugo"))
     assert client.get(url).status_code == 403

@@ -16,7 +16,9 @@ import sportello
 SRC = Path(sportello.__file__).resolve().parent
 
 # Lower numbers are lower: an app may import its own rank or below, never above.
-# tariff (pure) <- customers, staff <- tickets <- billing, mail <- portal, desk.
+# tariff (pure) <- customers, staff <- tickets <- billing, mail, search <- portal, desk.
+# search indexes tickets, customers and the mail filed on tickets (it listens to
+# tickets.signals) and is what the desk's agents search with: beside billing and mail.
 RANK = {
     "errors": 0,
     "tariff": 0,
@@ -26,6 +28,7 @@ RANK = {
     "tickets": 3,
     "billing": 4,
     "mail": 4,
+    "search": 4,
     "portal": 5,
     "desk": 5,
 }

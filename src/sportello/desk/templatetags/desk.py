@@ -10,6 +10,10 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from sportello.staff import roles
+
+from ..models import DeskPreference
+
 register = template.Library()
 
 
@@ -73,18 +77,17 @@ def query_with(context, **changes) -> str:
 
 @register.filter
 def can_supervise(user) -> bool:
-    from sportello.staff import roles
-
     return roles.can_supervise(user)
+
+
+@register.filter
+def can_bill(user) -> bool:
+    return roles.can_bill(user)
 
 
 @register.filter
 def shortcuts_on(user) -> bool:
     """The agent's choice; on unless they switched the single-key shortcuts off."""
-    from sportello.staff import roles
-
-    from ..models import DeskPreference
-
     agent = roles.agent_for(user)
     if agent is None:
         return False

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from sportello.portal.tests.test_browser import A11Y_AUDIT, Mailbox, body_of, free_port
+from sportello.portal.tests.browser import A11Y_AUDIT, Mailbox, body_of, free_port
 
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "desk-browser"

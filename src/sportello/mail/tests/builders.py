@@ -1,10 +1,17 @@
-"""The customer's e-mail the mail tests send in, built like a mail client would."""
+"""The customer's e-mail the mail tests send in, built like a mail client would, and
+the shared corpus of real-world messages (``corpus_messages``)."""
 
 from __future__ import annotations
 
+import json
 import re
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+from sportello.core.testenv import shared_dir
+from sportello.mail.parse import is_mbox, iter_mbox
+
+CORPUS = shared_dir() / "mail-corpus"
 
 # The ticket tag in the subject of what the desk sends.
 TAG = re.compile(r"\[Ticket#(\d{4}-\d{6})\]")
@@ -55,3 +62,15 @@ def ticket_of(result):
 
     assert result.ticket_number, result
     return Ticket.objects.get(number=result.ticket_number)
+
+
+def corpus_messages():
+    """``(name, raw bytes)`` of every corpus message, an mbox split into its messages."""
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    for entry in manifest:
+        raw = (CORPUS / entry["file"]).read_bytes()
+        if is_mbox(raw):
+            for n, message in enumerate(iter_mbox(raw)):
+                yield f"{entry['file']}#{n}", message
+        else:
+            yield entry["file"], raw

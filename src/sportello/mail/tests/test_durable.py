@@ -27,7 +27,7 @@ from sportello.mail.models import RawMessage
 from sportello.mail.services import ingest_raw, raw_process, raw_store
 from sportello.mail.smtpd import process_envelope
 from sportello.mail.tests.builders import customer_mail
-from sportello.mail.tests.test_smtpd import read_line, sportello_env
+from sportello.mail.tests.processes import read_line, sportello_env
 from sportello.tickets.models import Attachment, Direction, Message, Ticket
 from sportello.tickets.tests.factories import cast
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from sportello.core.testenv import shared_dir
 from sportello.mail.models import RawMessage
-from sportello.mail.parse import is_mbox, iter_mbox
+from sportello.mail.parse import iter_mbox
 from sportello.mail.services import ingest_raw, raw_process
-from sportello.mail.tests.builders import customer_mail
+from sportello.mail.tests.builders import corpus_messages, customer_mail
 from sportello.staff.models import Agent
 from sportello.tickets.models import DeliveryStatus, Message, Status, Ticket
 from sportello.tickets.services import Actor, message_add, ticket_change_status
@@ -30,17 +30,6 @@ def locmem_mail(settings):
 
 
 mail = customer_mail
-
-
-def corpus_messages():
-    manifest = json.loads((CORPUS / "manifest.json").read_text())
-    for entry in manifest:
-        raw = (CORPUS / entry["file"]).read_bytes()
-        if is_mbox(raw):
-            for n, message in enumerate(iter_mbox(raw)):
-                yield f"{entry['file']}#{n}", message
-        else:
-            yield entry["file"], raw
 
 
 @pytest.mark.django_db

@@ -11,15 +11,11 @@ the browser for labels, tab order, a visible focus and WCAG colour contrast.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +25,7 @@ from aiosmtpd.controller import Controller
 
 from sportello.core.testenv import wait_for
 
+from .browser import A11Y_AUDIT, Mailbox, body_of, free_port
 from .support import SCREENSHOTS_KEY
 
 REPO = Path(__file__).resolve().parents[4]
@@ -40,37 +37,6 @@ PNG = (
     b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
     b"\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-class Mailbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 OK"
-
-    def wait_for(self, predicate, timeout=60.0):
-        def matching():
-            with self.lock:
-                return next((m for m in self.messages if predicate(m)), None)
-
-        return wait_for(matching, what="a matching e-mail", timeout=timeout)
-
-
-def body_of(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -273,53 +239,6 @@ def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, 
     assert not overflow, "the page scrolls sideways"
     context.close()
 
-
-# Accessibility, checked in the browser on every public page: what the browser computes
-# (labels, tab order, focus ring, colour contrast per WCAG 2.1), not what the HTML says.
-A11Y_AUDIT = """
-() => {
-  const problems = [];
-  const visible = (el) => {
-    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none";
-  };
-  for (const el of document.querySelectorAll("input, select, textarea")) {
-    if (el.type === "hidden" || !visible(el)) continue;
-    const named = el.labels?.length || el.getAttribute("aria-label") ||
-                  el.getAttribute("aria-labelledby") || el.title;
-    if (!named) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
-  }
-  for (const el of document.querySelectorAll("[tabindex]")) {
-    if (el.tabIndex > 0) problems.push(`positive tabindex: ${el.outerHTML.slice(0, 80)}`);
-  }
-  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgb(getComputedStyle(e).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  for (const el of document.querySelectorAll("body *")) {
-    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!text || !visible(el)) continue;
-    const s = getComputedStyle(el);
-    const l1 = lum(rgb(s.color).slice(0, 3)), l2 = lum(background(el));
-    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight) >= 700;
-    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
-    if (ratio < needed) {
-      const what = el.textContent.trim().slice(0, 40);
-      problems.push(`contrast ${ratio.toFixed(2)} < ${needed}: "${what}"`);
-    }
-  }
-  return problems;
-}
-"""
 
 PUBLIC_PAGES = [
     "/assistenza/",

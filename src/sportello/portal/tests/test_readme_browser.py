@@ -155,7 +155,7 @@ def test_the_readme_from_its_first_line_on_other_ports(browser, desk):
         page.screenshot(path=str(shots / f"{next(step):02d}-{name}.png"), full_page=True)
 
     # The demo's start-up line names this server, not 127.0.0.1:8000.
-    assert f"Open {url}/admin/ to look around." in desk["demo"]
+    assert f"Agents sign in at {url}/desk/login/" in desk["demo"]
 
     # The README's SMTP example, as written: the acknowledgement arrives in sent-mail.
     subprocess.run(

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from sportello.mail.services import ingest_raw
-from sportello.mail.tests.test_intake import corpus_messages
+from sportello.mail.tests.builders import corpus_messages
 from sportello.search import text
 from sportello.search.models import SearchDocument
 from sportello.search.selectors import ticket_search

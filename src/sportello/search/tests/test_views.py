@@ -89,8 +89,7 @@ def test_hostile_input_answers_200(agent_client, typed):
 def test_customers_get_403_and_strangers_the_login(client, people):
     ticket_open(subject="Stampante", text="x", channel="email", contact=people["alice"])
     response = client.get(URL, {"q": "stampante"})
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("desk:login") + "?next=")
+    assert response.status_code == 302 and "/desk/login/" in response["Location"]
     alice = User.objects.create_user("alice-portal", "alice@alice.example.it", "x")
     Contact.objects.filter(pk=people["alice"].pk).update(user=alice)
     client.force_login(alice)

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from sportello.billing import exports, statements
 from sportello.billing.errors import BillingError, FatturaPAInvalidError
 from sportello.customers.models import Organisation
+from sportello.tickets.models import Ticket
 from sportello.tickets.services import Actor
 
 
@@ -94,8 +95,6 @@ class Command(BaseCommand):
         self.stdout.write(summary)
 
     def _defer(self, period: date, numbers: list[str], reason: str, actor) -> None:
-        from sportello.tickets.models import Ticket
-
         found = {t.number: t for t in Ticket.objects.filter(number__in=numbers)}
         unknown = [n for n in numbers if n not in found]
         if unknown:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from sportello.core.demo import partita_iva_with_check
 from sportello.customers.models import Contact, ContactEmail, Organisation, OrganisationDomain
+from sportello.search.index import index_rebuild
 from sportello.tickets.models import (
     Channel,
     Direction,
@@ -112,8 +113,6 @@ class Command(BaseCommand):
         orgs, contacts_by_org = self.make_customers(rng, opts["organisations"])
         self.make_tickets(rng, opts, orgs, contacts_by_org)
         # bulk_create sends no signals: the search index is built once, at the end.
-        from sportello.search.index import index_rebuild
-
         indexed = index_rebuild()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

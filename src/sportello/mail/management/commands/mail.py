@@ -30,8 +30,11 @@ from tqdm import tqdm
 from sportello.core.files import fsync_deferred
 from sportello.mail import importer
 from sportello.mail.importer import TEMPFAIL
+from sportello.mail.models import RawMessage
 from sportello.mail.parse import is_mbox, iter_mbox
+from sportello.mail.selectors import attachment_file_mismatches, raw_file_mismatches
 from sportello.mail.services import ingest_raw
+from sportello.tickets.models import Attachment
 
 EX_NOINPUT = 66
 EX_TEMPFAIL = 75
@@ -215,10 +218,6 @@ class Command(BaseCommand):
             return self._verify(options)
 
     def _verify(self, options):
-        from sportello.mail.models import RawMessage
-        from sportello.mail.selectors import attachment_file_mismatches, raw_file_mismatches
-        from sportello.tickets.models import Attachment
-
         bad = 0
         for row, reason in raw_file_mismatches():
             bad += 1
