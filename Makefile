@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 
-.PHONY: run test test-only lint format bench install install-test system-test-deps messages lock clean
+.PHONY: run test test-only lint format bench install install-test system-deps system-test-deps messages lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Sportello needs Python 3.11 or newer: set PYTHON=/path/to/python3.11")'
@@ -24,8 +24,12 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml $(LOCK)
 	$(BIN)/pip install -q -c $(LOCK) -e ".[test,bench]"
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed system-deps
 install-test: $(VENV)/.installed-test system-test-deps
+
+# Debian libraries Sportello loads at run time (Pango for the statement PDFs).
+system-deps:
+	@bash scripts/system-deps.sh
 
 # Real servers the tests talk to (see docs/testing.md); installed from Debian's packages.
 system-test-deps:
@@ -34,7 +38,7 @@ system-test-deps:
 # A desk on this machine: the mail receiver on port 2525 (send it mail, it opens tickets)
 # and outgoing mail written to var/sent-mail/ instead of sent; the environment overrides.
 run: export SPORTELLO_SMTP_BIND ?= 127.0.0.1:2525
-run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_BACKEND ?= sportello.core.email_backend.EmailBackend
 run: install
 	$(BIN)/sportello migrate --no-input
 	$(BIN)/sportello demo

@@ -9,7 +9,13 @@ on the PostgreSQL server of DATABASE_URL (or fresh SQLite files when it is unset
 - the SMTP receiver: 4 parallel SMTP sessions to `sportello smtpd`, with
   `sportello run_huey` filing; messages accepted per second and filed per second.
 
-Prints one JSON line per measurement.
+- what durable storing costs (issue 17), per message, on the disk of the data directory:
+  the raw file written as before (open, write, close) against ``write_durable``
+  (temporary file, fsync, rename, fsync of the folder), and the raw row's SQLite commit
+  with WAL's ``synchronous=NORMAL`` against ``FULL``; interleaved, both orders.
+
+Prints one JSON line per measurement. ``bench_mail_ingest.py N --store-only`` runs the last
+one alone.
 """
 
 from __future__ import annotations
@@ -59,8 +65,12 @@ def replay(messages: list[bytes], count: int) -> list[bytes]:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(args[0]) if args else 5000
     messages = replay(corpus(), count)
+    if "--store-only" in sys.argv:  # the durable store's cost alone, in seconds
+        store_cost(messages[:500])
+        return
     vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
     start = time.perf_counter()
@@ -77,9 +87,78 @@ def main() -> None:
         )
     )
 
+    store_cost(messages[:500])
     for jobs in (1, 2):
         env = files_ingest(messages, vendor, jobs)
     smtp_receiver(messages, env, vendor)
+
+
+def store_cost(messages: list[bytes], rounds: int = 2) -> None:
+    """Milliseconds per message of storing the raw bytes and committing their row, the
+    plain way and the durable way, in a fresh folder of the temporary directory (give
+    TMPDIR on the disk the data lives on: a tmpfs makes fsync free)."""
+    import sqlite3
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from sportello.core.files import write_durable
+
+    def plain(path: Path, raw: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(raw)
+
+    def durable(path: Path, raw: bytes) -> None:
+        write_durable(path, raw)
+
+    def commits(db: Path, synchronous: str) -> float:
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("CREATE TABLE IF NOT EXISTS raw (sha TEXT UNIQUE, size INTEGER)")
+        start = time.perf_counter()
+        for i, raw in enumerate(messages):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO raw VALUES (?, ?)", (f"{synchronous}{i}-{time.time()}", len(raw))
+            )
+            conn.execute("COMMIT")
+        conn.close()
+        return time.perf_counter() - start
+
+    results: dict[str, list[float]] = {}
+    orders = [("plain", "durable"), ("durable", "plain")] * rounds
+    for order in orders:
+        for name in order:
+            folder = Path(tempfile.mkdtemp(prefix=f"sportello-bench-store-{name}-"))
+            write = plain if name == "plain" else durable
+            start = time.perf_counter()
+            for i, raw in enumerate(messages):
+                write(folder / "raw" / f"{i % 256:02x}" / f"{i}.eml", raw)
+            seconds = time.perf_counter() - start
+            results.setdefault(f"file_{name}", []).append(seconds)
+            db = folder / "rows.sqlite3"
+            sync = "NORMAL" if name == "plain" else "FULL"
+            results.setdefault(f"commit_{sync.lower()}", []).append(commits(db, sync))
+            subprocess.run(["rm", "-rf", str(folder)], check=True)
+    per_message = {
+        key: [round(1000 * s / len(messages), 2) for s in values] for key, values in results.items()
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "mail_raw_store_cost",
+                "messages": len(messages),
+                "ms_per_message": per_message,
+                "fsync_cost_ms_per_message": round(
+                    min(per_message["file_durable"])
+                    - min(per_message["file_plain"])
+                    + min(per_message["commit_full"])
+                    - min(per_message["commit_normal"]),
+                    2,
+                ),
+            }
+        )
+    )
 
 
 def files_ingest(messages: list[bytes], vendor: str, jobs: int) -> dict:

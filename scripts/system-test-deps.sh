@@ -2,6 +2,8 @@
 # Install the Debian packages the test suite drives as real servers, when missing.
 # Needs root (CI and the dev machines run as root); prints what to run otherwise.
 set -euo pipefail
+# What Sportello itself needs at run time (Pango for WeasyPrint) comes first.
+bash "$(dirname "$0")/system-deps.sh"
 need=()
 for pkg in "$@"; do need+=("$pkg"); done
 if [ ${#need[@]} -eq 0 ]; then
@@ -12,6 +14,8 @@ if [ ${#need[@]} -eq 0 ]; then
   command -v openssl >/dev/null || need+=(openssl)  # the Dovecot test certificate
   # Debian's chromium is the browser of the Playwright tests (never `playwright install`).
   command -v chromium >/dev/null || need+=(chromium)
+  # The statement PDF tests read the text back (pdftotext) and render a page (pdftoppm).
+  command -v pdftotext >/dev/null || need+=(poppler-utils)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

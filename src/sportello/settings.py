@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "sportello.tickets",
     "sportello.billing",
     "sportello.mail",
+    "sportello.search",
+    "sportello.desk",
+    "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.
     "sportello.portal",
     "allauth",
@@ -102,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Security headers and session rules: README.md, "Security".
@@ -207,8 +211,10 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("SPORTELLO_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
     "default": {
+        # Django's file system storage with every file written durably (temporary file,
+        # fsync, rename, fsync of the folder: sportello/core/files.py, issue 17).
         "BACKEND": os.environ.get(
-            "SPORTELLO_STORAGE", "django.core.files.storage.FileSystemStorage"
+            "SPORTELLO_STORAGE", "sportello.core.files.DurableFileSystemStorage"
         ),
     },
     "staticfiles": {
@@ -223,6 +229,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing 
 # Background work: Huey, on SQLite next to the database unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY_IMMEDIATE = env_bool("SPORTELLO_HUEY_IMMEDIATE", False)
+
+# Search: the index follows every write (docs/search.md). Off only for a huge import
+# followed by `sportello search rebuild`, and to measure what the upkeep costs.
+SPORTELLO_SEARCH_LIVE = env_bool("SPORTELLO_SEARCH_LIVE", True)
 # Worker processes use every core (threads share one, the GIL); "thread" saves memory.
 HUEY_CONSUMER = {
     "workers": int(os.environ.get("SPORTELLO_WORKERS", "2")),
@@ -276,6 +286,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "huey": {"level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG"},
         "tnefparse": {"level": "WARNING"},
+        # WeasyPrint logs every layout step of every statement PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -301,6 +314,8 @@ AUTHENTICATION_BACKENDS = [
     # (core/auth.py); first, so that it stops every login form, allauth's included.
     "sportello.core.auth.LoginThrottleBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # The admin role holds every permission (staff.roles is the one source of truth).
+    "sportello.staff.backends.RoleBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -367,6 +382,9 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_ROOT = PACKAGE_DIR / "static" / "root"
 # The privacy notice customers accept when they register; bump it when the text changes.
 SPORTELLO_PRIVACY_VERSION = os.environ.get("SPORTELLO_PRIVACY_VERSION", "2025-01")
+# Staff roles (agent, supervisor, billing, admin) e-mailed when a sign-up waits for approval;
+# empty tells nobody.
+SPORTELLO_SIGNUP_NOTIFY_ROLES = env_list("SPORTELLO_SIGNUP_NOTIFY_ROLES", "supervisor,admin")
 
 # Mail receiver (sportello smtpd)
 # host:port to listen on; empty means `sportello serve` does not start that receiver.

@@ -14,7 +14,11 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mail/", include("sportello.mail.urls")),
-    path("desk/", include("sportello.tickets.urls")),
+    # The month close, for billing users (before desk/: its own pages under desk/billing/).
+    path("desk/billing/", include("sportello.billing.urls")),
+    # Before the desk's own include, so that desk/search/ is the search page.
+    path("desk/", include("sportello.search.urls")),
+    path("desk/", include("sportello.desk.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),

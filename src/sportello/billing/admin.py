@@ -52,3 +52,96 @@ class TicketChargesAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- The month close (issue 13) ---------------------------------------------------------
+
+from .models import (  # noqa: E402
+    BillingAudit,
+    BillingSettings,
+    Statement,
+    StatementLine,
+    TicketDeferral,
+)
+
+
+@admin.register(BillingSettings)
+class BillingSettingsAdmin(admin.ModelAdmin):
+    """The company's fiscal data: printed on PDFs and written into every FatturaPA."""
+
+    list_display = ["legal_name", "vat_number", "regime_fiscale", "iban"]
+
+    def has_add_permission(self, request):
+        return not BillingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StatementLineInline(admin.TabularInline):
+    model = StatementLine
+    extra = 0
+    fields = ["position", "ticket_row", "code", "description", "amount", "vat_percent", "natura"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    """Read-only: statements change only through billing.statements (and the commands)."""
+
+    list_display = [
+        "__str__",
+        "kind",
+        "state",
+        "organisation",
+        "period",
+        "issue_date",
+        "net",
+        "vat",
+        "total",
+    ]
+    list_filter = ["state", "kind", "period"]
+    search_fields = ["organisation__name", "number"]
+    inlines = [StatementLineInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Statement._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillingAudit)
+class BillingAuditAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "statement", "actor_label"]
+    list_filter = ["action"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in BillingAudit._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketDeferral)
+class TicketDeferralAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "until", "reason", "created_by", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in TicketDeferral._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -22,6 +22,7 @@ from sportello.customers.models import (
     OrganisationDomain,
 )
 from sportello.staff.models import Agent, Role, Skill, Team, Zone
+from sportello.staff.services import agent_save
 from sportello.tickets import services as ticket_services
 from sportello.tickets.models import Channel, Direction, MessageKind, Status, Ticket
 
@@ -77,8 +78,14 @@ PROBLEMS = [
     ("Backup NAS fallito", "Il NAS ha inviato una mail di errore sul backup notturno."),
     ("Nuovo utente da configurare", "Lunedì entra una nuova collega: serve account e PC."),
     ("Server acceso ma non raggiungibile", "Il gestionale non si apre, il server sembra acceso."),
-    ("Printer jams on every job", "Our office printer jams on every print job since Monday."),
-    ("Cannot open the invoicing software", "The invoicing program says the licence expired."),
+    (
+        "La stampante si inceppa a ogni stampa",
+        "Da lunedì la stampante dell'ufficio si inceppa a ogni lavoro di stampa.",
+    ),
+    (
+        "Il gestionale di fatturazione non si apre",
+        "Il programma di fatturazione dice che la licenza è scaduta.",
+    ),
     ("Monitor sfarfalla", "Il monitor della postazione 3 sfarfalla e si spegne."),
 ]
 
@@ -126,10 +133,12 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             AGENT_PASSWORD,
             first_name=first,
             last_name=last,
-            is_staff=True,
-            is_superuser=role in (Role.SUPERVISOR,),
         )
-        agent = Agent.objects.create(user=user, role=role, team=teams[team], home_zone=zones[zone])
+        # Each works in the desk as their role allows (staff.roles); the admin site is
+        # for the admin role only.
+        agent = agent_save(
+            agent=Agent(user=user, role=role, team=teams[team], home_zone=zones[zone])
+        )
         agent.skills.set(rng.sample(skills, 2))
         agents.append(agent)
 

@@ -77,7 +77,7 @@ def assignee_notify(
                 "message": message,
                 "excerpt": message.text[:2000],
                 "link": settings.SPORTELLO_SITE_URL.rstrip("/")
-                + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+                + reverse("desk:ticket", args=[ticket.pk]),
             },
         )
         if new_ticket:

@@ -2,11 +2,14 @@
 
 The order is what makes intake lose nothing:
 
-1. ``raw_store`` writes the bytes (storage API) and a ``RawMessage`` row, and commits,
-   before anything parses the message.
+1. ``raw_store`` writes the bytes durably (``sportello.core.files``: temporary file,
+   fsync, rename, fsync of the folder), then commits a ``RawMessage`` row, before
+   anything parses the message or anyone is answered.
 2. ``raw_process`` parses and files it in one transaction: a new ticket, a message
    appended to a ticket, or ignored automatic mail. Any exception rolls that
-   transaction back and puts the raw message in quarantine with the error.
+   transaction back and puts the raw message in quarantine with the error. It first
+   checks the stored bytes against the row (size, SHA-256): a missing or different file
+   is quarantined with that reason and never opens a ticket.
 
 Processing is idempotent: the same bytes are one ``RawMessage`` (SHA-256), and the
 same Message-ID already filed is a ``duplicate``.
@@ -16,19 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sportello.core.files import (
+    fsync_enabled,
+    mismatch_reason,
+    storage_mismatch,
+    storage_put,
+)
 from sportello.core.models import SupportSettings
 from sportello.customers import selectors as customer_selectors
 from sportello.customers import services as customers
@@ -49,6 +57,7 @@ from sportello.tickets.models import (
 )
 
 from . import notifications, outbound
+from .errors import StoredFileMismatch
 from .models import RawMessage
 from .parse import (
     HeaderPeek,
@@ -92,13 +101,16 @@ def raw_store(
     digest = hashlib.sha256(raw).hexdigest()
     existing = RawMessage.objects.filter(sha256=digest).first()
     if existing is not None:
+        raw_file_repair(row=existing, raw=raw)
         return existing, False
-    path = f"raw/{digest[:2]}/{digest}.eml"
-    if not default_storage.exists(path):
-        path = default_storage.save(path, ContentFile(raw))
+    # Issue 17: the bytes are durable (temporary file, fsync, rename, fsync of the folder)
+    # before the row that points at them is committed, and the row is committed before
+    # anyone is answered. A file already at the path (left by a write killed before its
+    # row) is trusted only when its size and SHA-256 match; otherwise it is replaced.
+    path = storage_put(f"raw/{digest[:2]}/{digest}.eml", raw, sha256=digest)
     headers = _peek_headers(raw)
     try:
-        with transaction.atomic():
+        with _synchronous_commit(), transaction.atomic():
             row = RawMessage.objects.create(
                 sha256=digest,
                 file=path,
@@ -114,6 +126,66 @@ def raw_store(
     except IntegrityError:  # the same bytes stored by another process a moment ago
         return RawMessage.objects.get(sha256=digest), False
     return row, True
+
+
+@contextmanager
+def _synchronous_commit():
+    """On SQLite, the row's commit waits for the disk (``synchronous=FULL``): the default
+    ``NORMAL`` of WAL mode survives a killed process but may lose the last commits to a
+    power cut, and a ``250`` must survive both. PostgreSQL commits synchronously already.
+    Outside a transaction only: SQLite refuses the change inside one. Not inside
+    ``fsync_deferred()`` (file imports), which syncs everything once at the end."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block or not fsync_enabled():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous=FULL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+def raw_file_repair(*, row: RawMessage, raw: bytes) -> bool:
+    """Put ``raw`` back as the file of ``row`` when that file does not hold it (the same
+    bytes delivered again repair a damaged store); True when it was rewritten.
+
+    ``raw`` must be the row's bytes (same SHA-256): callers pass a delivery of them."""
+    if hashlib.sha256(raw).hexdigest() != row.sha256:
+        raise ValueError(f"raw_file_repair: these bytes are not those of row {row.pk}")
+    reason = storage_mismatch(row.file.name, size=row.size, sha256=row.sha256)
+    if not reason:
+        return False
+    storage_put(row.file.name, raw, sha256=row.sha256)
+    log.warning("raw message file repaired", extra={"raw_id": row.pk, "why": reason})
+    return True
+
+
+def raw_verified_bytes(row: RawMessage) -> bytes:
+    """The stored bytes of ``row``, checked against its size and SHA-256.
+
+    Raises ``StoredFileMismatch`` (and never returns other bytes) when the file is missing
+    or holds anything else: filing what is on disk then could open an empty ticket and
+    lose the customer's text (issue 17)."""
+    try:
+        raw = row.read()
+    except FileNotFoundError:
+        found = None
+    else:
+        found = (len(raw), hashlib.sha256(raw).hexdigest())
+        if found == (row.size, row.sha256):
+            return raw
+    reason = mismatch_reason(found=found, size=row.size, sha256=row.sha256)
+    raise StoredFileMismatch(
+        _(
+            "The stored copy %(path)s does not match this received e-mail: %(reason)s "
+            "(the row records %(size)s bytes, SHA-256 %(sha256)s). Nothing was filed. "
+            "Deliver the message again (the same bytes repair the file) or restore the "
+            "file from a backup, then process it again."
+        )
+        % {"path": row.file.name, "reason": reason, "size": row.size, "sha256": row.sha256}
+    )
 
 
 def _peek_headers(raw: bytes) -> dict:
@@ -174,7 +246,7 @@ def raw_process(row: RawMessage, *, claimed: bool = False) -> IngestResult:
     try:
         # Parsed before the transaction: on SQLite a transaction holds the one write lock
         # from its start, and the receiver and other workers wait for it meanwhile.
-        parsed = _with_envelope_sender(parse_message(row.read()), row)
+        parsed = _with_envelope_sender(parse_message(raw_verified_bytes(row)), row)
     except Exception as exc:
         return _quarantine(row, exc)
     for _attempt in range(FILING_ATTEMPTS):

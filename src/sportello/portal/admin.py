@@ -1,11 +1,13 @@
 """Admin of the portal: the agent's approval step for new accounts, ratings, consents."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import PendingAccount, PrivacyConsent, Registration, TicketRating
+from .errors import PortalInputError
+from .models import PendingAccount, PrivacyConsent, Registration, TicketRating, match_label
 
 
 @admin.register(PendingAccount)
@@ -25,7 +27,7 @@ class PendingAccountAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["registration"]
     autocomplete_fields = ["organisation"]
-    actions = ["approve"]
+    actions = ["approve", "approve_with_new_organisation"]
     search_fields = ["first_name", "last_name", "user__email"]
 
     def get_queryset(self, request):
@@ -54,15 +56,15 @@ class PendingAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("organisation found by"))
     def match(self, obj):
         reg = self._registration(obj)
-        return reg.match if reg else ""
+        return match_label(reg.match) if reg else ""
 
     @admin.display(description=_("registration"))
     def registration(self, obj):
         reg = self._registration(obj)
         if reg is None:
             return "–"
-        when = f"{reg.created_at:%d/%m/%Y %H:%M}"
-        return " · ".join([reg.company, reg.tax_id, reg.phone, reg.match, when])
+        when = timezone.localtime(reg.created_at).strftime("%d/%m/%Y %H:%M")
+        return " · ".join([reg.company, reg.tax_id, reg.phone, match_label(reg.match), when])
 
     def save_model(self, request, obj, form, change):
         # Unticking "needs review" with an organisation set is the approval.
@@ -95,6 +97,27 @@ class PendingAccountAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(
+        description=_(
+            "Create the organisation from what the customer typed, and approve (one step)"
+        )
+    )
+    def approve_with_new_organisation(self, request, queryset):
+        for contact in queryset.select_related("user__portal_registration"):
+            try:
+                org = services.account_approve_with_new_organisation(
+                    contact=contact, actor=request.user
+                )
+            except PortalInputError as exc:
+                self.message_user(request, f"{contact}: {exc}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(contact)s approved, with the new organisation %(org)s.")
+                % {"contact": contact, "org": org},
+                messages.SUCCESS,
+            )
+
 
 @admin.register(TicketRating)
 class TicketRatingAdmin(admin.ModelAdmin):
@@ -122,8 +145,14 @@ class PrivacyConsentAdmin(admin.ModelAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["user", "company", "tax_id", "phone", "match", "created_at"]
-    readonly_fields = ["user", "company", "tax_id", "phone", "match", "created_at"]
+    list_display = ["user", "company", "tax_id", "phone", "match_shown", "created_at"]
+    readonly_fields = ["user", "company", "tax_id", "phone", "match_shown", "created_at"]
+    exclude = ["match"]
+
+    @admin.display(description=_("organisation found by"))
+    def match_shown(self, obj):
+        return match_label(obj.match)
+
     search_fields = ["user__email", "company", "tax_id"]
 
     def has_add_permission(self, request):

@@ -101,6 +101,24 @@ class Registration(models.Model):
         return f"{self.user} {self.company}"
 
 
+# Registration.match codes, as agents read them.
+MATCH_LABELS = {
+    "tax id": _("partita IVA or codice fiscale"),
+    "e-mail domain": _("e-mail domain"),
+    "no match": _("nothing matched: choose the organisation"),
+    "tax id matches several organisations": _(
+        "the partita IVA matches several organisations: choose one"
+    ),
+    "tax id and e-mail domain disagree": _(
+        "partita IVA and e-mail domain point to two organisations: choose one"
+    ),
+}
+
+
+def match_label(code: str) -> str:
+    return str(MATCH_LABELS.get(code, code))
+
+
 class PendingAccount(Contact):
     """Portal accounts an agent must approve: the admin's view of ``needs_review`` contacts
     that have an account (no match, or an ambiguous one, at registration)."""

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -25,10 +26,12 @@ from sportello.core.models import SupportSettings
 from sportello.customers import selectors as customer_selectors
 from sportello.customers import services as customers
 from sportello.customers.models import (
+    FREE_MAIL_DOMAINS,
     Contact,
     ContactEmail,
     ContactPhone,
     Organisation,
+    OrganisationDomain,
 )
 from sportello.mail import outbound
 from sportello.tickets import files
@@ -44,7 +47,7 @@ from sportello.tickets.models import (
 )
 
 from .errors import PortalError, PortalInputError
-from .models import PrivacyConsent, Registration, TicketRating
+from .models import PrivacyConsent, Registration, TicketRating, match_label
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +200,92 @@ def account_register(
         "portal account registered",
         extra={"contact": contact.pk, "match": match.reason, "review": contact.needs_review},
     )
+    if contact.needs_review:
+        transaction.on_commit(lambda: account_pending_notify(contact=contact))
     return contact
+
+
+def account_pending_notify(*, contact: Contact) -> int:
+    """Tell the staff of SPORTELLO_SIGNUP_NOTIFY_ROLES that an account waits for approval.
+
+    Returns how many were told. A failed delivery is logged: the account still waits
+    in the admin's list, where agents find it anyway.
+    """
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from sportello.staff.roles import agents_in_roles
+
+    agents = agents_in_roles(settings.SPORTELLO_SIGNUP_NOTIFY_ROLES)
+    if not agents:
+        return 0
+    registration = Registration.objects.filter(user_id=contact.user_id).first()
+    link = settings.SPORTELLO_SITE_URL + reverse(
+        "admin:portal_pendingaccount_change", args=[contact.pk]
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Portal account awaiting approval: %(name)s") % {"name": contact}
+        body = render_to_string(
+            "portal/email/signup_pending.txt",
+            {
+                "contact": contact,
+                "email": contact.user.email if contact.user else "",
+                "registration": registration,
+                "match": match_label(registration.match) if registration else "",
+                "link": link,
+            },
+        )
+    try:
+        send_mail(subject, body, None, [a.user.email for a in agents])
+    except OSError as exc:
+        log.warning("sign-up notice not sent", extra={"contact": contact.pk, "error": str(exc)})
+        return 0
+    return len(agents)
+
+
+def account_approve_with_new_organisation(*, contact: Contact, actor=None) -> Organisation:
+    """Create the organisation the customer typed at sign-up and approve the account.
+
+    The company name and partita IVA (or codice fiscale) come from the registration;
+    the e-mail's domain joins the organisation unless it is free mail or someone
+    else's. Raises ``PortalInputError`` with the reason when the typed data cannot
+    make an organisation (no company name, a VAT number another organisation has).
+    """
+    registration = Registration.objects.filter(user_id=contact.user_id).first()
+    company = (registration.company if registration else "").strip()
+    if not company:
+        raise PortalInputError(
+            _("The customer typed no company name: open the account and choose the organisation."),
+            field="organisation",
+        )
+    tax_id = registration.tax_id
+    org = Organisation(name=company)
+    if tax_id.isdigit() and len(tax_id) == 11:
+        org.vat_number = tax_id
+    elif tax_id:
+        org.fiscal_code = tax_id
+    try:
+        org.full_clean()
+    except ValidationError as exc:
+        reasons = " ".join(m for ms in exc.message_dict.values() for m in ms)
+        raise PortalInputError(
+            _("Cannot create %(company)s from the registration: %(reasons)s")
+            % {"company": company, "reasons": reasons},
+            field="organisation",
+        ) from exc
+    email = contact.user.email.lower() if contact.user else ""
+    domain = email.rsplit("@", 1)[-1] if "@" in email else ""
+    with transaction.atomic():
+        org.save()
+        if (
+            domain
+            and domain not in FREE_MAIL_DOMAINS
+            and not OrganisationDomain.objects.filter(domain=domain).exists()
+        ):
+            OrganisationDomain.objects.create(organisation=org, domain=domain)
+        account_approve(contact=contact, organisation=org, actor=actor)
+    return org
 
 
 def account_approve(*, contact: Contact, organisation: Organisation | None, actor=None) -> Contact:

@@ -15,3 +15,9 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user"]
     filter_horizontal = ["skills"]
+
+    def save_model(self, request, obj, form, change):
+        # The user's admin access follows the role (staff.services.agent_save).
+        from .services import agent_save
+
+        agent_save(agent=obj)

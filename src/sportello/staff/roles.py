@@ -56,6 +56,16 @@ def can_bill(user) -> bool:
     return role_of(user) in BILLING_ROLES
 
 
+def agents_in_roles(roles) -> list[Agent]:
+    """Active agents (with an active login and an e-mail) holding any of ``roles``."""
+    return list(
+        Agent.objects.filter(role__in=list(roles), active=True, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
 def can_administer(user) -> bool:
     """Configuration: the admin site, tariff versions, mailboxes, users."""
     return role_of(user) == Role.ADMIN

@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from sportello.billing.models import TicketCharges
 from sportello.mail import outbound
+from sportello.tariff.text import format_money
 
 from . import services
 from .errors import TicketInputError
+from .event_text import event_text
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -31,6 +33,12 @@ from .models import (
     TicketEvent,
 )
 from .rendering import message_shown
+
+
+def euro(value) -> str:
+    """Money as the charge lines write it: 15,00 € (it), €15.00 (en)."""
+    language = "en" if (get_language() or "it").startswith("en") else "it"
+    return format_money(value, language)
 
 
 class MessageInline(admin.StackedInline):
@@ -71,12 +79,16 @@ class InterventionInline(admin.TabularInline):
 class EventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
-    fields = ["created_at", "kind", "actor_label", "data"]
+    fields = ["created_at", "kind", "actor_label", "change"]
     readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -176,9 +188,7 @@ class TicketAdmin(admin.ModelAdmin):
             return "-"
         messages = obj.messages.prefetch_related("attachments", "raw_messages")
         shown = [
-            message_shown(
-                m, attachment_url=lambda a: reverse("tickets:staff-attachment", args=[a.pk])
-            )
+            message_shown(m, attachment_url=lambda a: reverse("desk:attachment", args=[a.pk]))
             for m in messages
         ]
         return render_to_string("tickets/_conversation.html", {"messages": shown})
@@ -192,20 +202,19 @@ class TicketAdmin(admin.ModelAdmin):
         if charges.problem:
             return charges.problem
         language = get_language() or "it"
+        # The description ends with the amount ("... = 15,00 €"): not repeated after it.
         rows = format_html_join(
-            "",
-            "<li>{}: <strong>€ {}</strong></li>",
-            ((line.description(language), line.amount) for line in charges.lines.all()),
+            "", "<li>{}</li>", ((line.description(language),) for line in charges.lines.all())
         )
         state = _("frozen") if charges.frozen else _("follows the ticket")
         return format_html(
-            "<ul>{}</ul>{} € {} + {} € {} = <strong>€ {}</strong> ({}, {})",
+            "<ul>{}</ul>{} {} + {} {} = <strong>{}</strong> ({}, {})",
             rows,
             _("net"),
-            charges.net,
+            euro(charges.net),
             _("VAT"),
-            charges.vat,
-            charges.total,
+            euro(charges.vat),
+            euro(charges.total),
             charges.tariff_version,
             state,
         )
@@ -373,5 +382,11 @@ class InterventionAdmin(admin.ModelAdmin):
 class TicketEventAdmin(ReadOnlyAdmin):
     """The audit trail is append-only and written by the services alone."""
 
-    list_display = ["ticket", "created_at", "kind", "actor_label"]
+    list_display = ["ticket", "created_at", "kind", "actor_label", "change"]
     list_filter = ["kind"]
+    fields = ["ticket", "created_at", "kind", "actor_label", "change"]
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def change(self, obj):
+        return event_text(obj)

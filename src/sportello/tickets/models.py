@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -452,7 +453,8 @@ class Intervention(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        # In the site's time zone (Europe/Rome), as every time a person reads.
+        return f"{self.get_kind_display()} {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
 
     def clean(self) -> None:
         # The constraints' sentences, on the field to fix (forms show them beside it).
@@ -507,4 +509,4 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"

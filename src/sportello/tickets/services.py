@@ -14,13 +14,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from sportello.core.files import storage_put
 from sportello.customers.models import Contact, Organisation
 
 from . import signals
@@ -195,6 +194,7 @@ def ticket_open(
             non_billable_reason=non_billable_reason,
             created_at=now,
         )
+        ticket.opening = True  # see signals.ticket_opened
         try:
             # Related rows were passed as saved instances: skip one query per foreign key.
             # Ticket.clean() checks the reasons the constraints demand, without the one
@@ -245,6 +245,8 @@ def ticket_open(
             )
             written = int(first.counts_as_written)
         _reprice(ticket, opened_with_written=written)
+        ticket.opening = False
+        signals.ticket_opened.send(Ticket, ticket=ticket, message=first)
     ticket.first_message = first
     return ticket
 
@@ -529,11 +531,12 @@ def attachment_add(
         content_id=content_id[:255],
         inline=inline,
     )
-    path = attachment_path(attachment, filename)
-    if default_storage.exists(path):
-        attachment.file.name = path  # same bytes already stored: share them
-    else:
-        attachment.file.save(path, ContentFile(content), save=False)
+    # Same bytes already stored are shared, but only once their size and SHA-256 are
+    # checked: a file left empty by a killed write is replaced, durably, before the row
+    # that points at it is saved (sportello/core/files.py, issue 17).
+    attachment.file.name = storage_put(
+        attachment_path(attachment, filename), content, sha256=digest
+    )
     with transaction.atomic(savepoint=False):
         attachment.save()
         _event(

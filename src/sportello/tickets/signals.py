@@ -11,6 +11,13 @@ message_added = Signal()
 # A ticket changed status. Arguments: ticket, old, new, actor, notify.
 status_changed = Signal()
 
+# A ticket was opened by ``services.ticket_open``, its first message (or None) saved, all
+# in the opening transaction. Arguments: ticket, message. While it is being opened the
+# ticket carries ``opening = True``, so that receivers of the rows' ``post_save`` can
+# leave the new ticket and its first message to this one signal (the search index writes
+# one row instead of two).
+ticket_opened = Signal()
+
 # What a ticket is priced from changed: it was opened, a message that counts as written,
 # an intervention, a billing field or its status. Receivers run in the service's
 # transaction, so the charges are current when the service returns. Arguments: ticket,

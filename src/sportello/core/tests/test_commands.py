@@ -31,7 +31,8 @@ def test_demo_loads_the_first_company_and_a_realistic_desk(capsys, settings):
     call_command("demo")
     out = capsys.readouterr().out
     assert "admin / sportello-admin" in out
-    assert "Open http://127.0.0.1:8123/admin/" in out
+    assert "http://127.0.0.1:8123/desk/login/" in out  # agents work in the desk
+    assert "http://127.0.0.1:8123/admin/" in out
     assert Organisation.objects.count() == 5
     assert Contact.objects.count() == 12
     assert Agent.objects.count() == 4 and Zone.objects.count() == 2
@@ -41,6 +42,11 @@ def test_demo_loads_the_first_company_and_a_realistic_desk(capsys, settings):
     }
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
     assert Message.objects.count() > 60 and Intervention.objects.exists()
+    # An Italian desk: no English subject or text in the demo's conversations.
+    english = {"the", "on", "every", "since", "cannot", "says", "printer", "software"}
+    for subject, text in Ticket.objects.values_list("subject", "messages__text"):
+        words = set(f"{subject} {text or ''}".lower().replace(".", " ").split())
+        assert not words & english, (subject, text)
     # Every demo organisation passes its own validation (VAT check digits included).
     for org in Organisation.objects.all():
         org.full_clean()

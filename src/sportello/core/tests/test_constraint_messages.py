@@ -93,3 +93,15 @@ def test_the_customers_constraints_say_what_to_do():
     assert "distanza" in text  # the clean() sentence, beside the field
     assert "Questo dominio e-mail appartiene già a un'altra organizzazione" in text
     assert "Questo indirizzo e-mail appartiene già a un altro contatto" in text
+
+
+@pytest.mark.django_db
+def test_a_wrong_partita_iva_is_explained_in_italian_and_in_english():
+    org = Organisation(name="Refuso S.r.l.", vat_number="01234567890", hourly_rate=50)
+    [italian] = messages_of(org)
+    assert italian.startswith("La partita IVA 01234567890 ha la cifra di controllo sbagliata")
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert exc.value.message_dict["vat_number"] == [
+        "Partita IVA 01234567890 has a wrong check digit (expected 7): check for a typing error."
+    ]

@@ -115,3 +115,13 @@ def test_the_portal_refuses_the_guessing_address_in_italian(client):
     assert not signed_in(client)
     assert refused.status_code in (200, 429)
     assert "Troppi" in refused.content.decode() or "troppi" in refused.content.decode()
+
+
+def test_allauths_rate_limits_answer_with_our_page_in_italian(client, db, settings):
+    """The 429 page was English on the Italian site (issue 15)."""
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "0/h/ip"}
+    response = client.post("/account/signup/", {"email": "x@example.org"})
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert '<html lang="it">' in page and "Hai inviato troppe richieste" in page
+    assert "Too Many Requests" not in page

@@ -83,7 +83,7 @@ def test_the_ticket_admin_explains_each_charge(client, django_user_model):
     client.login(username="root", password="pw-Secret-1")
     page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
     assert "Diritto di chiamata" in page
-    assert "€ 40.00" in page or "€ 40,00" in page
+    assert "40,00 €" in page  # the tariff's money format (issue 14), not "€ 40.00"
 
 
 @pytest.mark.django_db

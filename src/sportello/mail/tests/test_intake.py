@@ -16,6 +16,7 @@ from sportello.mail.models import RawMessage
 from sportello.mail.parse import is_mbox, iter_mbox
 from sportello.mail.services import ingest_raw, raw_process
 from sportello.mail.tests.builders import customer_mail
+from sportello.staff.models import Agent
 from sportello.tickets.models import DeliveryStatus, Message, Status, Ticket
 from sportello.tickets.services import Actor, message_add, ticket_change_status
 from sportello.tickets.tests.factories import cast
@@ -242,10 +243,16 @@ def test_agents_download_the_raw_eml_customers_cannot(client, django_user_model)
     ingest_raw(raw, source="pipe")
     row = RawMessage.objects.get()
     url = f"/mail/raw/{row.pk}.eml"
+    assert client.get(url).status_code == 302  # anonymous: to the desk's login
     customer = django_user_model.objects.create_user("cliente", password="pw-Secret-1")
     client.force_login(customer)
-    assert client.get(url).status_code == 302  # to the staff login, never the mail
-    agent = django_user_model.objects.create_user("agente", password="pw-Secret-1", is_staff=True)
+    assert client.get(url).status_code == 403  # a customer never gets the mail
+    # Staff in Django's sense but no agent role: the same 403 as on the ticket page.
+    staff = django_user_model.objects.create_user("ufficio", password="pw-Secret-1", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url).status_code == 403
+    agent = django_user_model.objects.create_user("agente", password="pw-Secret-1")
+    Agent.objects.create(user=agent)
     client.force_login(agent)
     response = client.get(url)
     assert response.status_code == 200
@@ -327,14 +334,17 @@ def test_filing_costs_a_fixed_number_of_queries_whatever_the_desk_holds(
 
     # A new ticket from a new sender: raw row, one lookup, the contact, number, ticket,
     # events, message, charges, the acknowledgement (rate limit, message, event), the
-    # final state; 4 of the 24 are savepoints that only the test's own transaction adds.
-    with django_assert_max_num_queries(24):
+    # final state; 4 of the 28 are savepoints that only the test's own transaction adds,
+    # 4 keep the search index (the new address's tickets, the contact's addresses and
+    # phones, the ticket's document, its message).
+    with django_assert_max_num_queries(28):
         created = ingest_raw(
             mail(subject="Nuovo", sender="nuovo@alice.example.it"), source="import"
         )
     assert created.state == "created"
-    # A reply: raw row, one lookup, its ticket, the contact, message, event, repricing.
-    with django_assert_max_num_queries(19):
+    # A reply: raw row, one lookup, its ticket, the contact, message, event, repricing,
+    # and the message appended to the ticket's search document.
+    with django_assert_max_num_queries(20):
         reply = ingest_raw(
             mail(subject="Re: Primo", In_Reply_To=f"<{opening.message_id}>"), source="import"
         )

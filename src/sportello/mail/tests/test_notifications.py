@@ -53,7 +53,7 @@ def test_a_customer_reply_on_an_assigned_ticket_notifies_the_agent_only(smtp, pe
     [notice] = smtp.to("bob@example.com")
     assert TAG.search(notice["Subject"]).group(1) == ticket.number
     assert "HP 400" in notice.get_content()
-    assert f"/admin/tickets/ticket/{ticket.pk}/change/" in notice.get_content()
+    assert f"/desk/ticket/{ticket.pk}/" in notice.get_content()
     stored = Message.objects.get(message_id=notice["Message-ID"].strip("<>"))
     assert stored.kind == MessageKind.SYSTEM and stored.kind not in PUBLIC_KINDS
     assert stored.delivery_status == DeliveryStatus.SENT

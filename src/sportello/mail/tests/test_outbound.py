@@ -230,7 +230,7 @@ def test_mail_to_a_technicians_own_address_is_theirs_and_tells_them(smtp, people
         notice["Subject"] == f"[Ticket#{ticket.number}] Nuovo ticket scritto a te: Stampante guasta"
     )
     body = notice.get_content()
-    assert f"https://assistenza.init-s.it/admin/tickets/ticket/{ticket.pk}/change/" in body
+    assert f"https://assistenza.init-s.it/desk/ticket/{ticket.pk}/" in body
     assert smtp.to("alice@alice.example.it"), "the customer still gets the acknowledgement"
     # Mail to the support address only stays unassigned.
     assert ticket_of(ingest_raw(mail(), source="smtp")).assignee is None

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail as outbox
 
 from sportello.customers.models import Contact, ContactEmail
-from sportello.mail.services import ingest_raw as _ingest_raw
+from sportello.mail.services import ingest_raw
 from sportello.mail.tests.builders import customer_mail
 from sportello.tickets.models import Direction, Message, MessageKind, Status, Ticket
 from sportello.tickets.services import ticket_change_status
@@ -16,32 +16,31 @@ from sportello.tickets.tests.factories import ContactFactory, cast
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def locmem_mail(settings, django_capture_on_commit_callbacks):
+@pytest.fixture
+def ingest(settings, django_capture_on_commit_callbacks):
+    """``ingest_raw`` as in production: the mail it queues leaves once the filing commits."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    global _on_commit
-    _on_commit = django_capture_on_commit_callbacks
 
+    def committed(raw, **kw):
+        with django_capture_on_commit_callbacks(execute=True):
+            return ingest_raw(raw, **kw)
 
-def ingest_raw(raw, **kw):
-    """Intake as in production: the mail it queues leaves once the filing commits."""
-    with _on_commit(execute=True):
-        return _ingest_raw(raw, **kw)
+    return committed
 
 
 @pytest.fixture
-def resolved():
+def resolved(ingest):
     """Alice's ticket, answered by us and resolved; nothing in the outbox yet."""
     people = cast()
-    first = ingest_raw(customer_mail(), source="pipe")
+    first = ingest(customer_mail(), source="pipe")
     ticket = Ticket.objects.get(number=first.ticket_number)
     ticket_change_status(ticket=ticket, status=Status.RESOLVED)
     outbox.outbox.clear()
     return people, ticket
 
 
-def reply(ticket, sender, **headers):
-    return ingest_raw(
+def reply(ingest, ticket, sender, **headers):
+    return ingest(
         customer_mail(
             subject=f"Re: [Ticket#{ticket.number}] Stampante guasta",
             body="Ecco le credenziali, cliccate qui: http://evil.example/x",
@@ -59,10 +58,12 @@ def assert_untouched(ticket, messages_before):
     assert not [m for m in outbox.outbox if "alice@alice.example.it" in m.to]
 
 
-def test_a_stranger_with_the_tag_opens_a_linked_ticket_and_the_tagged_one_is_untouched(resolved):
+def test_a_stranger_with_the_tag_opens_a_linked_ticket_and_the_tagged_one_is_untouched(
+    resolved, ingest
+):
     _people, ticket = resolved
     before = ticket.messages.count()
-    result = reply(ticket, "stranger@evil.example")
+    result = reply(ingest, ticket, "stranger@evil.example")
     assert result.state == "created" and result.ticket_number != ticket.number
     assert_untouched(ticket, before)
     new = Ticket.objects.get(number=result.ticket_number)
@@ -75,11 +76,11 @@ def test_a_stranger_with_the_tag_opens_a_linked_ticket_and_the_tagged_one_is_unt
     assert new.tag in outbox.outbox[0].subject and ticket.tag not in outbox.outbox[0].subject
 
 
-def test_a_stranger_answering_our_message_id_is_not_threaded_either(resolved):
+def test_a_stranger_answering_our_message_id_is_not_threaded_either(resolved, ingest):
     _people, ticket = resolved
     ours = ticket.messages.filter(direction=Direction.OUTBOUND).first()
     before = ticket.messages.count()
-    result = ingest_raw(
+    result = ingest(
         customer_mail(
             subject="Re: la vostra risposta",
             sender="stranger@evil.example",
@@ -93,16 +94,16 @@ def test_a_stranger_answering_our_message_id_is_not_threaded_either(resolved):
     assert_untouched(ticket, before)
 
 
-def test_an_automatic_reply_of_a_stranger_is_ignored(resolved):
+def test_an_automatic_reply_of_a_stranger_is_ignored(resolved, ingest):
     _people, ticket = resolved
     before = ticket.messages.count()
-    result = reply(ticket, "stranger@evil.example", Auto_Submitted="auto-replied")
+    result = reply(ingest, ticket, "stranger@evil.example", Auto_Submitted="auto-replied")
     assert result.state == "ignored"
     assert_untouched(ticket, before)
 
 
 @pytest.mark.parametrize("who", ["colleague", "cc", "agent", "same_domain"])
-def test_people_who_belong_to_the_ticket_are_threaded(resolved, who):
+def test_people_who_belong_to_the_ticket_are_threaded(resolved, who, ingest):
     people, ticket = resolved
     if who == "colleague":
         sender = "paolo@paolo-casa.example"
@@ -115,40 +116,40 @@ def test_people_who_belong_to_the_ticket_are_threaded(resolved, who):
         sender = people["bob"].user.email
     else:
         sender = "nuovo@alice.example.it"  # the organisation's own domain
-    result = reply(ticket, sender)
+    result = reply(ingest, ticket, sender)
     assert (result.state, result.ticket_number) == ("appended", ticket.number)
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
 
 
-def test_a_contact_of_another_organisation_is_not_threaded(resolved):
+def test_a_contact_of_another_organisation_is_not_threaded(resolved, ingest):
     _people, ticket = resolved
     before = ticket.messages.count()
-    result = reply(ticket, "charlie@charlie.example.it")
+    result = reply(ingest, ticket, "charlie@charlie.example.it")
     assert result.state == "created"
     assert_untouched(ticket, before)
 
 
-def test_an_unquoted_angle_bracket_in_the_display_name_is_not_the_sender(db):
+def test_an_unquoted_angle_bracket_in_the_display_name_is_not_the_sender(db, ingest):
     cast()
     raw = (
         b"From: Giulia <giulia> giulia.neri@example.org\r\nTo: assistenza@init-s.it\r\n"
         b"Subject: Aiuto\r\nMessage-ID: <g1@example.org>\r\n\r\nNon parte il PC.\r\n"
     )
-    result = ingest_raw(raw, source="smtp")
+    result = ingest(raw, source="smtp")
     ticket = Ticket.objects.get(number=result.ticket_number)
     assert ticket.messages.get(direction=Direction.INBOUND).sender == "giulia.neri@example.org"
     assert ContactEmail.objects.filter(address="giulia.neri@example.org").exists()
     assert [m.to for m in outbox.outbox] == [["giulia.neri@example.org"]]
 
 
-def test_a_from_without_any_address_is_filed_and_never_answered(db):
+def test_a_from_without_any_address_is_filed_and_never_answered(db, ingest):
     cast()
     raw = (
         b"From: giulia <at> example.org\r\nTo: assistenza@init-s.it\r\n"
         b"Subject: Aiuto\r\nMessage-ID: <g2@example.org>\r\n\r\nNon parte il PC.\r\n"
     )
-    result = ingest_raw(raw, source="smtp")
+    result = ingest(raw, source="smtp")
     assert result.state == "created"
     ticket = Ticket.objects.get(number=result.ticket_number)
     assert ticket.messages.filter(direction=Direction.INBOUND).count() == 1

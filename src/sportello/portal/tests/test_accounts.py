@@ -285,3 +285,75 @@ def test_a_customer_turns_on_totp_and_then_needs_the_code_to_sign_in(client, peo
     signed_in = client.post("/account/2fa/authenticate/", {"code": code_now(secret)})
     assert signed_in.status_code == 302
     assert client.get("/portale/").status_code == 200
+
+
+def test_a_pending_sign_up_tells_the_roles_the_company_chose(
+    client, people, settings, django_capture_on_commit_callbacks
+):
+    from sportello.staff.models import Role
+    from sportello.tickets.tests.factories import AgentFactory
+
+    settings.SPORTELLO_SITE_URL = "http://127.0.0.1:8123"
+    settings.SPORTELLO_SIGNUP_NOTIFY_ROLES = ["billing"]
+    AgentFactory(user=UserFactory(username="carla", email="carla@init-s.it"), role=Role.BILLING)
+    AgentFactory(user=UserFactory(username="mario", email="mario@init-s.it"), role=Role.AGENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, email="elena@gmail.com", company="Studio Gialli")
+    contact = contact_of("elena@gmail.com")
+    [notice] = [m for m in mail.outbox if "in attesa di approvazione" in m.subject]
+    assert notice.to == ["carla@init-s.it"]
+    assert notice.subject == "Account del portale in attesa di approvazione: Elena Gialli"
+    assert "Azienda (come inserita): Studio Gialli" in notice.body
+    assert "nessuna corrispondenza: scegliere l'organizzazione" in notice.body
+    assert f"http://127.0.0.1:8123/admin/portal/pendingaccount/{contact.pk}/change/" in notice.body
+    # A sign-up that matched an organisation tells nobody.
+    mail.outbox.clear()
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, email="nuovo@alice.example.it")
+    assert not [m for m in mail.outbox if "in attesa di approvazione" in m.subject]
+
+
+def test_approving_can_create_the_organisation_from_what_the_customer_typed(client, people):
+    signup(client, email="elena@studiogialli.it", company="Studio Gialli", tax_id=UNKNOWN_VAT)
+    contact = contact_of("elena@studiogialli.it")
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get("/admin/portal/pendingaccount/").content.decode()
+    assert "nessuna corrispondenza" in listing and "no match" not in listing
+    mail.outbox.clear()
+    response = client.post(
+        "/admin/portal/pendingaccount/",
+        {"action": "approve_with_new_organisation", "_selected_action": [contact.pk]},
+        follow=True,
+    )
+    assert "approvato/a, con la nuova organizzazione Studio Gialli" in response.content.decode()
+    contact.refresh_from_db()
+    org = contact.organisation
+    assert (org.name, org.vat_number) == ("Studio Gialli", UNKNOWN_VAT)
+    assert list(org.domains.values_list("domain", flat=True)) == ["studiogialli.it"]
+    assert not contact.needs_review
+    assert mail.outbox[0].to == ["elena@studiogialli.it"]
+    # Typed data another organisation already owns: refused with the reason, nothing made.
+    from sportello.customers.models import OrganisationDomain
+
+    OrganisationDomain.objects.create(organisation=people["org_b"], domain="charlie.example.it")
+    client.logout()
+    signup(
+        client,
+        email="bruno@charlie.example.it",
+        first_name="Bruno",
+        company="Doppione",
+        tax_id=people["org_a"].vat_number,  # org A's number, org B's domain: waits
+    )
+    twin = contact_of("bruno@charlie.example.it")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/portal/pendingaccount/",
+        {"action": "approve_with_new_organisation", "_selected_action": [twin.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Impossibile creare Doppione" in page and "partita IVA" in page
+    twin.refresh_from_db()
+    assert twin.needs_review and twin.organisation is None

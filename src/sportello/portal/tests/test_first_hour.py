@@ -43,9 +43,9 @@ def test_the_default_tariff_names_no_date_and_a_real_version_its_own(client):
 
 def test_the_per_km_row_has_its_price_in_the_price_column(client):
     page = client.get("/assistenza/").content.decode()
-    row = re.search(r"<tr><td>fuori distretto[^<]*</td><td>([^<]*)</td></tr>", page).group(1)
+    row = re.search(r"<tr><td>fuori dal circondario[^<]*</td><td>([^<]*)</td></tr>", page).group(1)
     assert row == "1,00\xa0€ al km"
-    assert "EUR" not in page
+    assert "EUR" not in page and "Pick-up" not in page
 
 
 def test_money_reads_the_same_everywhere_in_italian_and_in_english(client):

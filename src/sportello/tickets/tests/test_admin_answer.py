@@ -138,3 +138,27 @@ def test_a_contact_of_another_organisation_is_refused_in_the_admin(desk):
     assert "Charlie Verdi è un contatto di Charlie S.p.A., non di Alice &amp; Co. S.r.l." in error
     ticket.refresh_from_db()
     assert ticket.contact == people["alice"]
+
+
+def test_the_ticket_page_reads_events_and_charges_as_people_write_them(desk):
+    from datetime import UTC, datetime
+
+    client, ticket, people = desk
+    services.intervention_add(
+        ticket=ticket,
+        kind="phone",
+        started_at=datetime(2026, 3, 2, 8, 5, tzinfo=UTC),  # 09:05 in Rome
+        duration_seconds=720,
+    )
+    services.ticket_change_status(ticket=ticket, status=Status.OPEN)
+    page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert "stato: nuovo → aperto" in page
+    assert "tipo: telefonata; inizio: 02/03/2026 09:05; durata: 12 min" in page
+    assert '{"status"' not in page and "&quot;status&quot;" not in page
+    assert "2026-03-02T08:05" not in page
+    # Each charge line names its amount once, in the Italian format; no "€ 15.00".
+    import re
+
+    assert not re.search(r"€\s*\d", page)
+    assert re.search(r"= <strong>\d+,\d\d €</strong>", page)
+    assert "01/01/2000" not in page  # the default tariff version names no date

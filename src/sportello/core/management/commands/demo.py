@@ -27,4 +27,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin login:  {demo.ADMIN_LOGIN[0]} / {demo.ADMIN_LOGIN[1]}")
         agents = ", ".join(a[0] for a in demo.AGENTS)
         self.stdout.write(f"Agent logins: {agents} / password {demo.AGENT_PASSWORD}")
-        return f"Open {settings.SPORTELLO_SITE_URL}/admin/ to look around."
+        site = settings.SPORTELLO_SITE_URL.rstrip("/")
+        return f"Agents sign in at {site}/desk/login/; the admin at {site}/admin/."

@@ -1,0 +1,96 @@
+"""Two billing users closing the same month at the same instant (two processes): every
+ticket ends up on exactly one issued statement and the numbers have no gaps. Runs on
+SQLite and, in .ci/run, on PostgreSQL, where drafting locks the organisation's row."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from sportello.billing.models import Statement, StatementTicket
+from sportello.tickets import services
+from sportello.tickets.models import Status, Ticket
+from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory
+
+ROME = ZoneInfo("Europe/Rome")
+
+WORKER = """
+import os, sys, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
+django.setup()
+from datetime import date
+from django.db import connections
+from sportello.billing import statements as st
+from sportello.billing.errors import BillingError
+barrier = sys.argv[1]
+while not os.path.exists(barrier):
+    pass
+period = date(2026, 11, 1)
+for _ in range(3):
+    try:
+        st.statements_draft_month(period=period)
+    except BillingError as exc:
+        print("draft:", exc.code)
+    for statement, error in st.statements_issue_month(period=period, issue_date=date(2026, 12, 1)):
+        print("issue:", statement.pk, error.code if error else "ok")
+connections.close_all()
+"""
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return (
+            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
+            f"{settings['PORT'] or 5432}/{settings['NAME']}"
+        )
+    return f"sqlite:///{settings['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_two_billing_users_at_once_bill_each_ticket_once(tmp_path):
+    orgs = [OrganisationFactory(name=f"Cliente {n}", sdi_code="M5UXCR1") for n in range(6)]
+    for n, org in enumerate(orgs):
+        contact = ContactFactory(organisation=org)
+        for day in range(2, 6):
+            ticket = services.ticket_open(
+                subject=f"Richiesta {n}-{day}",
+                channel="email",
+                text="x",
+                contact=contact,
+                created_at=datetime(2026, 11, day, 10, tzinfo=ROME),
+            )
+            services.ticket_change_status(
+                ticket=ticket,
+                status=Status.CLOSED,
+                when=datetime(2026, 11, day, 12, tzinfo=ROME),
+            )
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    barrier = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(barrier)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    barrier.write_text("go")
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    issued = Statement.objects.filter(state="issued")
+    assert issued.count() == len(orgs)  # one statement per organisation, none twice
+    assert sorted(issued.values_list("number", flat=True)) == list(range(1, len(orgs) + 1))
+    billed = list(StatementTicket.objects.values_list("ticket_id", flat=True))
+    assert sorted(billed) == sorted(Ticket.objects.values_list("pk", flat=True))
+    assert Statement.objects.filter(state="draft").count() == 0

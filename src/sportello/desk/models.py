@@ -1,0 +1,97 @@
+"""What the desk itself keeps: running call timers.
+
+A timer's start lives here, on the server (STYLE 2.10), so a reload or a second device
+shows the same running call; stopping it records the intervention through
+``tickets.services.intervention_add``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class TimerKind(models.TextChoices):
+    PHONE = "phone", _("phone call")
+    REMOTE = "remote", _("remote session")
+
+
+class RunningTimer(models.Model):
+    """A call or remote session in progress. ``ticket`` is empty while a new call is
+    being taken ("Nuova chiamata"): the ticket does not exist yet."""
+
+    agent = models.ForeignKey(
+        "staff.Agent", on_delete=models.CASCADE, related_name="timers", verbose_name=_("agent")
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="timers",
+        verbose_name=_("ticket"),
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=TimerKind.choices)
+    started_at = models.DateTimeField(_("start"))
+
+    class Meta:
+        verbose_name = _("running timer")
+        verbose_name_plural = _("running timers")
+        constraints = [
+            # One running call per agent and ticket: a second click on "start" finds it.
+            models.UniqueConstraint(
+                fields=["agent", "ticket"],
+                condition=Q(ticket__isnull=False),
+                name="desk_timer_one_per_agent_ticket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CannedReply(models.Model):
+    """A ready answer with placeholders such as ``{{ contatto.nome }}``, rendered on the
+    server when inserted and again when sent (``desk.placeholders``). Kept by
+    supervisors (staff.roles.can_supervise), used by every agent."""
+
+    title = models.CharField(_("title"), max_length=120, unique=True)
+    body = models.TextField(_("text"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+
+class DeskPreference(models.Model):
+    """What an agent switched on or off in the desk (the keyboard shortcuts)."""
+
+    agent = models.OneToOneField(
+        "staff.Agent",
+        on_delete=models.CASCADE,
+        related_name="desk_preference",
+        verbose_name=_("agent"),
+    )
+    shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
+
+    class Meta:
+        verbose_name = _("desk preference")
+        verbose_name_plural = _("desk preferences")
+
+    def __str__(self) -> str:
+        return str(self.agent)

@@ -1,0 +1,31 @@
+"""Writes of staff records: an agent's user follows the agent's role (staff.roles).
+
+``is_staff`` (the admin site's door) is on only for the admin role: agents, supervisors
+and billing work in the desk (/desk/), which checks the role itself, so none of them
+meets the admin's "you do not have permission" page. The admin role's permissions come
+from ``staff.backends.RoleBackend``, so an admin created in the admin works at once.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import Agent, Role
+
+
+def agent_user_sync(*, agent: Agent) -> None:
+    """Make the agent's user match the role: admin door open for admins only."""
+    user = agent.user
+    wanted = bool(agent.active and agent.role == Role.ADMIN) or user.is_superuser
+    if user.is_staff != wanted:
+        user.is_staff = wanted
+        user.save(update_fields=["is_staff"])
+
+
+def agent_save(*, agent: Agent) -> Agent:
+    """Create or change an agent (the admin's form, the demo) with its user in step."""
+    with transaction.atomic():
+        agent.full_clean(exclude=["user", "team", "home_zone"])
+        agent.save()
+        agent_user_sync(agent=agent)
+    return agent
