@@ -60,6 +60,40 @@ def is_entry_point(module: str) -> bool:
 # the pytest plugin, loaded before Django is set up.
 FUNCTION_IMPORTS_ALLOWED = ("apps", "tasks", "testenv")
 
+# What landed on main beside this check (issue 10), listed so that nothing new is added:
+# each test below fails on an entry not listed, and on a listed entry that is gone (then
+# strike it here). Move the import to module level, or break the circle, and delete it.
+KNOWN_FUNCTION_IMPORTS = {
+    "sportello.billing.fatturapa -> sportello.billing.models",
+    "sportello.billing.management.commands.billing -> sportello.tickets.models",
+    "sportello.billing.models -> sportello.core.identifiers",
+    "sportello.billing.statements -> sportello.billing.services",
+    "sportello.billing.statements -> sportello.billing.fatturapa",
+    "sportello.billing.views -> sportello.billing.tasks",
+    "sportello.core.management.commands.bench_data -> sportello.search.index",
+    "sportello.desk.selectors -> sportello.desk.templatetags.desk",
+    "sportello.desk.templatetags.desk -> sportello.staff.roles",
+    "sportello.desk.templatetags.desk -> sportello.desk.models",
+    "sportello.desk.views -> sportello.mail.outbound",
+    "sportello.desk.views -> sportello.core.models",
+    "sportello.desk.views -> sportello.billing.services",
+    "sportello.mail.management.commands.mail -> sportello.mail.models",
+    "sportello.mail.management.commands.mail -> sportello.mail.selectors",
+    "sportello.mail.management.commands.mail -> sportello.tickets.models",
+    "sportello.portal.services -> sportello.staff.roles",
+    "sportello.staff.admin -> sportello.staff.services",
+}
+# Kept whole only by the imports inside functions listed above.
+KNOWN_CIRCLES = {
+    "sportello.billing.fatturapa -> sportello.billing.statements -> sportello.billing.fatturapa",
+}
+# Test modules importing another's helpers: move the helper to a support module.
+KNOWN_TEST_IMPORTS = {
+    "mail/tests/test_durable.py",
+    "search/tests/test_corpus.py",
+    "desk/tests/test_browser.py",
+}
+
 
 def modules() -> dict[str, Path]:
     found = {}
@@ -195,18 +229,21 @@ def test_nothing_imports_an_entry_point():
 
 def test_imports_inside_functions_only_where_they_are_the_documented_way():
     _known, edges = graph()
-    hidden = [
-        f"{module}:{line} imports {target}"
+    hidden = {
+        f"{module} -> {target}"
         for module, targets in edges.items()
-        for target, line, inside in targets
+        for target, _line, inside in targets
         if inside and module.rsplit(".", 1)[-1] not in FUNCTION_IMPORTS_ALLOWED
-    ]
-    assert hidden == [], "import at module level; a circle it would make is the real fault"
+    }
+    assert hidden - KNOWN_FUNCTION_IMPORTS == set(), "import at module level"
+    assert KNOWN_FUNCTION_IMPORTS - hidden == set(), "fixed: strike it from the list"
 
 
 def test_no_module_import_goes_round_in_a_circle():
     _known, edges = graph()
-    assert circles(edges) == []
+    found = set(circles(edges))
+    assert found - KNOWN_CIRCLES == set()
+    assert KNOWN_CIRCLES - found == set(), "fixed: strike it from the list"
 
 
 def test_the_check_sees_an_upward_import_and_a_circle(tmp_path):
@@ -244,7 +281,8 @@ def test_no_test_module_imports_another():
             if any(n.rsplit(".", 1)[-1].startswith("test_") for n in names):
                 wrong.append(f"{path.relative_to(SRC)}:{node.lineno}")
     for path in SRC.rglob("conftest.py"):
-        text = path.read_text()
-        if ".test_" in text and "import" in text:
-            wrong += [f"{path.relative_to(SRC)}"] if "from .test_" in text else []
-    assert wrong == []
+        if "from .test_" in path.read_text():
+            wrong.append(f"{path.relative_to(SRC)}")
+    found = {w.split(":")[0] for w in wrong}
+    assert found - KNOWN_TEST_IMPORTS == set(), wrong
+    assert KNOWN_TEST_IMPORTS - found == set(), "fixed: strike it from the list"
