@@ -60,39 +60,11 @@ def is_entry_point(module: str) -> bool:
 # the pytest plugin, loaded before Django is set up.
 FUNCTION_IMPORTS_ALLOWED = ("apps", "tasks", "testenv")
 
-# What landed on main beside this check (issue 10), listed so that nothing new is added:
-# each test below fails on an entry not listed, and on a listed entry that is gone (then
-# strike it here). Move the import to module level, or break the circle, and delete it.
-KNOWN_FUNCTION_IMPORTS = {
-    "sportello.billing.fatturapa -> sportello.billing.models",
-    "sportello.billing.management.commands.billing -> sportello.tickets.models",
-    "sportello.billing.models -> sportello.core.identifiers",
-    "sportello.billing.statements -> sportello.billing.services",
-    "sportello.billing.statements -> sportello.billing.fatturapa",
-    "sportello.billing.views -> sportello.billing.tasks",
-    "sportello.core.management.commands.bench_data -> sportello.search.index",
-    "sportello.desk.selectors -> sportello.desk.templatetags.desk",
-    "sportello.desk.templatetags.desk -> sportello.staff.roles",
-    "sportello.desk.templatetags.desk -> sportello.desk.models",
-    "sportello.desk.views -> sportello.mail.outbound",
-    "sportello.desk.views -> sportello.core.models",
-    "sportello.desk.views -> sportello.billing.services",
-    "sportello.mail.management.commands.mail -> sportello.mail.models",
-    "sportello.mail.management.commands.mail -> sportello.mail.selectors",
-    "sportello.mail.management.commands.mail -> sportello.tickets.models",
-    "sportello.portal.services -> sportello.staff.roles",
-    "sportello.staff.admin -> sportello.staff.services",
-}
-# Kept whole only by the imports inside functions listed above.
-KNOWN_CIRCLES = {
-    "sportello.billing.fatturapa -> sportello.billing.statements -> sportello.billing.fatturapa",
-}
-# Test modules importing another's helpers: move the helper to a support module.
-KNOWN_TEST_IMPORTS = {
-    "mail/tests/test_durable.py",
-    "search/tests/test_corpus.py",
-    "desk/tests/test_browser.py",
-}
+# Exceptions to the rules below, each to be struck once fixed: none left. A test fails on
+# an entry not listed, and on a listed entry that is gone.
+KNOWN_FUNCTION_IMPORTS: set[str] = set()
+KNOWN_CIRCLES: set[str] = set()
+KNOWN_TEST_IMPORTS: set[str] = set()
 
 
 def modules() -> dict[str, Path]:
