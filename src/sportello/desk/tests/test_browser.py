@@ -96,6 +96,15 @@ def server(tmp_path_factory, smtp):
             ticket_open(subject=f"La stampante non stampa ({{name}})", channel="email",
                         text="Da stamattina la stampante non stampa.", contact=alice,
                         sender="alice@studio-rossi.example.it")
+        carla = get_user_model().objects.create_user(
+            "carla", "carla@init-s.it", "{PASSWORD}", first_name="Carla")
+        agent_save(agent=Agent(user=carla, role=Role.ADMIN, team=team))
+        from sportello.tickets.services import ticket_change_status
+        done = ticket_open(subject="Il router si riavvia", channel="email",
+                           text="Il router si riavvia da solo.", contact=alice,
+                           sender="alice@studio-rossi.example.it")
+        for status in ("open", "resolved"):
+            ticket_change_status(ticket=done, status=status, notify=False)
         """,
     )
     proc = subprocess.Popen(
@@ -280,3 +289,58 @@ def test_two_agents_on_one_ticket_see_each_other_and_confirm_a_stale_send(browse
     bruno.wait_for_selector("text=Risposta in coda per l'invio per e-mail.")
     for page in pages.values():
         page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_search_and_month_close_are_pages_of_the_desk(browser, server, shots, device):
+    """The header's search box leads to results in the desk's layout, the query still in
+    the box; the month close is reached from the same menu and keeps the header."""
+    url = server["url"]
+    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.goto(f"{url}/desk/login/")
+    page.get_by_label("Nome utente").fill("carla")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+
+    header_box = page.locator("header #desk-q")
+    header_box.fill("stampante")
+    header_box.press("Enter")
+    page.wait_for_url(re.compile(r"/desk/search/\?q=stampante"))
+    assert page.locator("header #desk-q").input_value() == "stampante"
+    assert page.locator("header").get_by_role("link", name="Code").is_visible()
+    hits = page.locator(".search-hits li")
+    assert hits.count() >= 2
+    assert hits.first.locator(".badge").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(A11Y_AUDIT) == []
+    page.screenshot(path=str(shots / f"{device}-search.png"), full_page=True)
+
+    page.get_by_role("link", name="Chiusura del mese").first.click()
+    page.wait_for_url(re.compile(r"/desk/billing/"))
+    assert page.locator("header.bar .brand").is_visible()
+    assert page.locator(".billing table, .billing p").count() >= 1
+    assert page.evaluate(A11Y_AUDIT) == []
+    page.screenshot(path=str(shots / f"{device}-month-close.png"), full_page=True)
+    # December, where the resolved router ticket waits: billing.css's table.
+    page.get_by_role("link", name=re.compile("Dicembre 2026")).click()
+    page.wait_for_url(re.compile(r"month=2026-12"))
+    assert page.locator(".billing table", has_text="Studio Rossi S.r.l.").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(A11Y_AUDIT) == []
+    page.screenshot(path=str(shots / f"{device}-month-close-december.png"), full_page=True)
+    assert errors == []
+    context.close()
