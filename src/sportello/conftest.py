@@ -34,3 +34,20 @@ def smtp(settings):
     settings.SPORTELLO_SITE_URL = "https://assistenza.init-s.it"
     yield handler
     server.stop()
+
+
+# The browser tests drive Debian's chromium, never a browser Playwright downloads.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

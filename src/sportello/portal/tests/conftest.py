@@ -17,23 +17,6 @@ def people(db):
     return portal_cast()
 
 
-# The browser tests drive Debian's chromium, never a browser Playwright downloads.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     folder = config.stash.get(SCREENSHOTS_KEY, None)
     if folder is not None:
