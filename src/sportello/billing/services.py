@@ -176,7 +176,15 @@ def charges_refresh(*, ticket: Ticket, opened_with_written: int | None = None) -
             )
         else:
             existing = TicketCharges.objects.select_for_update().filter(ticket=ticket).first()
-            if existing is not None and existing.frozen:
+            if existing is None:
+                # Never priced (bulk-loaded data): two requests pricing it at once would both
+                # insert its row, and one would fail. get_or_create waits for the other's
+                # insert and takes that row; then both work under its lock, one at a time.
+                TicketCharges.objects.get_or_create(
+                    ticket=ticket, defaults={"computed_at": timezone.now()}
+                )
+                existing = TicketCharges.objects.select_for_update().get(ticket=ticket)
+            if existing.frozen:
                 return existing
             result, version, problem = ticket_quote(ticket)
         charges = existing or TicketCharges(ticket=ticket)
