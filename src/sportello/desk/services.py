@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from sportello.customers.models import Contact
 from sportello.mail import outbound
 from sportello.staff import roles
+from sportello.staff import services as staff
 from sportello.staff.models import Agent, Team
 from sportello.tickets import services as tickets
 from sportello.tickets.models import (
@@ -533,10 +534,22 @@ def canned_reply_delete(*, user, reply: CannedReply) -> None:
     reply.delete()
 
 
-def preference_set(*, user, shortcuts: bool) -> DeskPreference:
-    """Switch the agent's single-key shortcuts on or off (Ctrl+Enter always sends)."""
+def preference_set(
+    *, user, shortcuts: bool | None = None, language: str | None = None
+) -> DeskPreference:
+    """Change what the agent chose in the desk; ``None`` leaves a choice as it was.
+
+    ``shortcuts``: the single-key shortcuts on or off (Ctrl+Enter always sends).
+    ``language``: the desk's and the notification e-mails' language, ``""`` = the site's.
+    """
     agent = _agent(user)
-    preference, _created = DeskPreference.objects.update_or_create(
-        agent=agent, defaults={"shortcuts": shortcuts}
-    )
+    with transaction.atomic():
+        if language is not None:
+            staff.agent_language_set(agent=agent, language=language)
+        if shortcuts is None:
+            preference, _created = DeskPreference.objects.get_or_create(agent=agent)
+        else:
+            preference, _created = DeskPreference.objects.update_or_create(
+                agent=agent, defaults={"shortcuts": shortcuts}
+            )
     return preference

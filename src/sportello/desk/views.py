@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -612,6 +612,16 @@ def presence(request, pk: int):
 @require_POST
 @desk_action
 def preferences(request):
-    services.preference_set(user=request.user, shortcuts=request.POST.get("shortcuts") == "on")
+    # Each of the desk's small forms sends only its own field; the others stay as they were.
+    shortcuts = request.POST.get("shortcuts")
+    language = request.POST.get("language")
+    services.preference_set(
+        user=request.user,
+        shortcuts=None if shortcuts is None else shortcuts == "on",
+        language=language,
+    )
+    if language is not None:
+        # The confirmation already speaks the language just chosen.
+        translation.activate(language or settings.LANGUAGE_CODE)
     messages.success(request, _("Preferences saved."))
     return _back(request, reverse("desk:queue"))

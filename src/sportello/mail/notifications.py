@@ -1,7 +1,8 @@
 """E-mail notifications that follow ticket changes (receivers of tickets.signals).
 
 - The customer hears when a ticket is resolved, with how to reopen it.
-- The assigned agent hears when the customer writes (e-mail or portal).
+- The assigned agent hears when the customer writes (e-mail or portal), in the
+  language the agent chose (``staff.Agent.language``; the site's when empty).
 
 Both are stored messages with their own Message-ID, sent by the ``message_send`` task
 with retries like every outbound mail, so a failed delivery shows on the ticket. The
@@ -69,7 +70,8 @@ def assignee_notify(
     if not address:
         return None
     support = SupportSettings.load()
-    with translation.override(settings.LANGUAGE_CODE):
+    # Written in the agent's own language (staff.Agent.language), the site's by default.
+    with translation.override(agent.language_code):
         text = render_to_string(
             "mail/agent_notice.txt",
             {

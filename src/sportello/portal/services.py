@@ -222,24 +222,34 @@ def account_pending_notify(*, contact: Contact) -> int:
     link = settings.SPORTELLO_SITE_URL + reverse(
         "admin:portal_pendingaccount_change", args=[contact.pk]
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Portal account awaiting approval: %(name)s") % {"name": contact}
-        body = render_to_string(
-            "portal/email/signup_pending.txt",
-            {
-                "contact": contact,
-                "email": contact.user.email if contact.user else "",
-                "registration": registration,
-                "match": match_label(registration.match) if registration else "",
-                "link": link,
-            },
-        )
-    try:
-        send_mail(subject, body, None, [a.user.email for a in agents])
-    except OSError as exc:
-        log.warning("sign-up notice not sent", extra={"contact": contact.pk, "error": str(exc)})
-        return 0
-    return len(agents)
+    context = {
+        "contact": contact,
+        "email": contact.user.email if contact.user else "",
+        "registration": registration,
+        "link": link,
+    }
+    # One e-mail per language, each agent in the one they chose (staff.Agent.language).
+    by_language: dict[str, list[str]] = {}
+    for agent in agents:
+        by_language.setdefault(agent.language_code, []).append(agent.user.email)
+    told = 0
+    for language, addresses in by_language.items():
+        with translation.override(language):
+            subject = _("Portal account awaiting approval: %(name)s") % {"name": contact}
+            body = render_to_string(
+                "portal/email/signup_pending.txt",
+                {**context, "match": match_label(registration.match) if registration else ""},
+            )
+        try:
+            send_mail(subject, body, None, addresses)
+        except OSError as exc:
+            log.warning(
+                "sign-up notice not sent",
+                extra={"contact": contact.pk, "language": language, "error": str(exc)},
+            )
+            continue
+        told += len(addresses)
+    return told
 
 
 def account_approve_with_new_organisation(*, contact: Contact, actor=None) -> Organisation:

@@ -103,6 +103,15 @@ class Agent(models.Model):
         ),
     )
     active = models.BooleanField(_("active"), default=True)
+    # The desk's pages and the e-mails to the agent; empty = the site's language.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("Desk pages and notification e-mails; empty means the site's language."),
+    )
 
     class Meta:
         verbose_name = _("agent")
@@ -111,3 +120,8 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def language_code(self) -> str:
+        """The language this agent reads: the chosen one, else the site's default."""
+        return self.language or settings.LANGUAGE_CODE

@@ -8,8 +8,11 @@ from ``staff.backends.RoleBackend``, so an admin created in the admin works at o
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from .errors import StaffInputError
 from .models import Agent, Role
 
 
@@ -28,4 +31,22 @@ def agent_save(*, agent: Agent) -> Agent:
         agent.full_clean(exclude=["user", "team", "home_zone"])
         agent.save()
         agent_user_sync(agent=agent)
+    return agent
+
+
+def agent_language_set(*, agent: Agent, language: str) -> Agent:
+    """The language of the agent's desk pages and notification e-mails.
+
+    ``""`` means the site's language (``LANGUAGE_CODE``); otherwise one of ``LANGUAGES``.
+    """
+    language = (language or "").strip()
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language and language not in codes:
+        raise StaffInputError(
+            _("Unknown language %(language)s: choose one of %(choices)s, or the site's default.")
+            % {"language": language, "choices": ", ".join(codes)},
+            field="language",
+        )
+    agent.language = language
+    agent.save(update_fields=["language"])
     return agent

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -92,3 +93,19 @@ def shortcuts_on(user) -> bool:
     if agent is None:
         return False
     return DeskPreference.objects.filter(agent=agent, shortcuts=False).first() is None
+
+
+@register.simple_tag
+def language_choices(user) -> list[tuple[str, str, bool]]:
+    """The desk's language menu: ``(value, label, chosen)``; ``""`` is the site's default.
+
+    Each language is named in itself (Italiano, English), so an agent finds their own
+    whatever the page's language."""
+    agent = roles.agent_for(user)
+    chosen = agent.language if agent is not None else ""
+    default = translation.get_language_info(settings.LANGUAGE_CODE)["name_local"]
+    choices = [("", _("Site default (%(language)s)") % {"language": default}, not chosen)]
+    for code, _name in settings.LANGUAGES:
+        info = translation.get_language_info(code)
+        choices.append((code, info["name_local"], chosen == code))
+    return choices

@@ -286,3 +286,46 @@ def test_an_agent_switches_the_keyboard_shortcuts_off_and_on(client, people):
     assert 'data-shortcuts="off"' in html and "Attiva le scorciatoie" in html
     client.post(reverse("desk:preferences"), {"shortcuts": "on"})
     assert 'data-shortcuts="on"' in client.get(reverse("desk:queue")).content.decode()
+
+
+def test_the_desk_speaks_english_to_an_agent_who_chose_it_and_italian_to_the_others(client, people):
+    bob = people["bob"]
+    bob.language = "en"
+    bob.save()
+    client.login(username="bob", password=PASSWORD)
+    response = client.get(reverse("desk:queue"))
+    html = response.content.decode()
+    assert response["Content-Language"] == "en"
+    assert '<html lang="en">' in html and ">Queues<" in html and ">Sign out<" in html
+    assert ">Code<" not in html
+    client.logout()
+    client.login(username="mario", password=PASSWORD)  # no choice: the site's Italian
+    html = client.get(reverse("desk:queue")).content.decode()
+    assert '<html lang="it">' in html and ">Code<" in html and ">Esci<" in html
+
+
+def test_an_agent_chooses_the_desk_language_in_the_desk_form(client, people):
+    client.login(username="bob", password=PASSWORD)
+    html = client.get(reverse("desk:queue")).content.decode()
+    assert '<option value="" selected>Predefinita del sito (italiano)</option>' in html
+    saved = client.post(
+        reverse("desk:preferences"), {"language": "en", "next": reverse("desk:queue")}, follow=True
+    )
+    html = saved.content.decode()
+    assert "Preferences saved." in html and ">Queues<" in html
+    assert '<option value="en" selected>English</option>' in html
+    people["bob"].refresh_from_db()
+    assert people["bob"].language == "en"
+    # The shortcuts' switch leaves the language alone, and the other way round.
+    client.post(reverse("desk:preferences"), {"shortcuts": "off"})
+    html = client.get(reverse("desk:queue")).content.decode()
+    assert 'data-shortcuts="off"' in html and ">Queues<" in html
+    # A language the site does not have is refused with the reason; nothing changes.
+    refused = client.post(reverse("desk:preferences"), {"language": "xx"}, follow=True)
+    assert "Unknown language xx: choose one of it, en" in refused.content.decode()
+    people["bob"].refresh_from_db()
+    assert people["bob"].language == "en"
+    # Back to the site's default: Italian again.
+    client.post(reverse("desk:preferences"), {"language": ""})
+    html = client.get(reverse("desk:queue")).content.decode()
+    assert ">Code<" in html and 'data-shortcuts="off"' in html

@@ -79,3 +79,30 @@ def test_the_demo_writes_to_nobody(smtp):
     call_command("demo", verbosity=0)
     assert not Message.objects.filter(delivery_status=DeliveryStatus.PENDING).exists()
     assert smtp.mail == []
+
+
+def test_the_agents_notice_is_written_in_the_language_the_agent_chose(smtp, people):
+    bob = people["bob"]
+    bob.language = "en"
+    bob.save()
+    ticket = ticket_of(ingest_raw(mail(), source="smtp"))
+    tickets.ticket_assign(ticket=ticket, assignee=bob)
+    ingest_raw(
+        mail(subject=f"Re: {ticket.tag} Stampante guasta", body="Il modello è una HP 400."),
+        source="smtp",
+    )
+    [notice] = smtp.to("bob@example.com")
+    assert "New message from the customer: Stampante guasta" in notice["Subject"]
+    body = notice.get_content()
+    assert f"wrote on ticket {ticket.number}:" in body and "Open the ticket:" in body
+    assert "Apri il ticket" not in body
+    # The customer's own mail stays in the site's Italian.
+    [ack] = smtp.to("alice@alice.example.it")
+    assert "Abbiamo ricevuto la vostra richiesta" in ack.get_content()
+    # Back to the site's language: the next notice is Italian.
+    bob.language = ""
+    bob.save()
+    ingest_raw(mail(subject=f"Re: {ticket.tag} Stampante guasta", body="Ancora."), source="smtp")
+    italian = smtp.to("bob@example.com")[-1]
+    assert "Nuovo messaggio dal cliente: Stampante guasta" in italian["Subject"]
+    assert "Apri il ticket" in italian.get_content()

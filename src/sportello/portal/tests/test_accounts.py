@@ -357,3 +357,27 @@ def test_approving_can_create_the_organisation_from_what_the_customer_typed(clie
     assert "Impossibile creare Doppione" in page and "partita IVA" in page
     twin.refresh_from_db()
     assert twin.needs_review and twin.organisation is None
+
+
+def test_the_sign_up_notice_reaches_each_agent_in_their_own_language(
+    client, people, settings, django_capture_on_commit_callbacks
+):
+    from sportello.staff.models import Role
+    from sportello.tickets.tests.factories import AgentFactory
+
+    settings.SPORTELLO_SIGNUP_NOTIFY_ROLES = ["billing"]
+    AgentFactory(user=UserFactory(username="carla", email="carla@init-s.it"), role=Role.BILLING)
+    AgentFactory(
+        user=UserFactory(username="john", email="john@init-s.it"),
+        role=Role.BILLING,
+        language="en",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, email="elena@gmail.com", company="Studio Gialli")
+    [italian] = [m for m in mail.outbox if m.to == ["carla@init-s.it"]]
+    [english] = [m for m in mail.outbox if m.to == ["john@init-s.it"]]
+    assert italian.subject == "Account del portale in attesa di approvazione: Elena Gialli"
+    assert "Azienda (come inserita): Studio Gialli" in italian.body
+    assert english.subject == "Portal account awaiting approval: Elena Gialli"
+    assert "Company (as typed): Studio Gialli" in english.body
+    assert "waits for approval" in english.body
