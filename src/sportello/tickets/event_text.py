@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from sportello.tariff.text import format_money
+from sportello.tariff.text import format_money, language_of
 
 from .models import (
     Channel,
@@ -109,7 +109,7 @@ def _related(key: str, pk: int) -> str:
 
 
 def _language() -> str:
-    return "en" if (get_language() or "it").startswith("en") else "it"
+    return language_of(get_language())
 
 
 def event_text(event: TicketEvent) -> str:
