@@ -33,3 +33,12 @@ def mention_text(context, text: str):
         last = mention.end
     parts.append(escape(text[last:]))
     return mark_safe("".join(parts).replace("\r\n", "\n").replace("\n", "<br>"))  # noqa: S308
+
+
+@register.simple_tag
+def mention_choices(agents) -> str:
+    """``username:Full name|...`` for the note box's completion (mentions.js); the
+    template escapes it into the attribute."""
+    return "|".join(
+        f"{a.user.get_username()}:{a.user.get_full_name()}".replace("|", " ") for a in agents
+    )
