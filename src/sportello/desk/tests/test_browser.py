@@ -437,9 +437,11 @@ def test_notifications_of_an_assignment_and_a_mention(browser, server, shots, de
         carla = Agent.objects.get(user__username="carla").user
         bob = Agent.objects.get(user__username="bob-DEVICE")
         alice = Contact.objects.get(first_name="Alice")
+        from sportello.tickets.inputs import MessageInput
         ticket = ticket_open(subject="Il NAS è pieno (DEVICE)", channel="email",
-                             text="Non riusciamo a salvare.", contact=alice,
-                             sender="alice@studio-rossi.example.it")
+                             message=MessageInput(text="Non riusciamo a salvare.",
+                                                  sender="alice@studio-rossi.example.it"),
+                             contact=alice)
         services.ticket_assign_checked(ticket=ticket, assignee=bob, user=carla)
         services.note_add(ticket=ticket, user=carla,
                           text="@bob-DEVICE puoi richiamare il cliente? Grazie.")

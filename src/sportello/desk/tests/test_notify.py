@@ -11,6 +11,7 @@ from sportello.desk.errors import DeskPermissionError
 from sportello.desk.mentions import MentionTarget, mentioned_agents, mentions_find
 from sportello.desk.models import Notification, NotificationKind
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Direction, MessageKind
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +56,8 @@ def open_ticket(people, **kw):
     return tickets.ticket_open(
         subject="La stampante non stampa",
         channel="email",
-        text="Da stamattina non stampa.",
+        message=MessageInput(text="Da stamattina non stampa.", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
         **kw,
     )
 
@@ -65,11 +65,13 @@ def open_ticket(people, **kw):
 def customer_writes(ticket, people, text="Il modello è una HP 400."):
     return tickets.message_add(
         ticket=ticket,
-        kind=MessageKind.EMAIL,
-        direction=Direction.INBOUND,
-        text=text,
+        message=MessageInput(
+            kind=MessageKind.EMAIL,
+            direction=Direction.INBOUND,
+            text=text,
+            sender="alice@alice.example.it",
+        ),
         author_contact=people["alice"],
-        sender="alice@alice.example.it",
         actor=tickets.Actor(label="alice@alice.example.it"),
     )
 

@@ -14,6 +14,7 @@ from sportello.customers.models import Contact, ContactPhone
 from sportello.desk import services
 from sportello.desk.models import DeskPreference, Notification
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 
 from .support import PASSWORD
 
@@ -24,9 +25,8 @@ def open_ticket(people, subject="La stampante non stampa"):
     return tickets.ticket_open(
         subject=subject,
         channel="email",
-        text="Da stamattina non stampa.",
+        message=MessageInput(text="Da stamattina non stampa.", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
     )
 
 
