@@ -29,6 +29,7 @@ from sportello.staff import roles
 from sportello.staff.models import Agent
 from sportello.tickets.models import Message, MessageKind, Ticket
 
+from . import services
 from .errors import DeskPermissionError
 from .mentions import MentionTarget, mentioned_agents, mentions_find
 from .models import DeskPreference, Notification, NotificationKind
@@ -184,12 +185,7 @@ def mentions_notify(*, ticket: Ticket, message: Message) -> list[Notification]:
 
 
 def _me(user) -> Agent:
-    agent = roles.agent_for(user)
-    if agent is None:
-        raise DeskPermissionError(
-            _("Only an agent can do this: ask an administrator for an agent record.")
-        )
-    return agent
+    return services._agent(user)  # the desk's one "only an agent can do this"
 
 
 def notifications_for(*, user, unread_only: bool = False, limit: int = 100):

@@ -350,25 +350,7 @@ def test_two_agents_on_one_ticket_see_each_other_and_confirm_a_stale_send(browse
 def test_search_and_month_close_are_pages_of_the_desk(browser, server, shots, device):
     """The header's search box leads to results in the desk's layout, the query still in
     the box; the month close is reached from the same menu and keeps the header."""
-    url = server["url"]
-    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{url}/desk/login/")
-    page.get_by_label("Nome utente").fill("carla")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url(re.compile(r"/desk/$"))
+    context, page, errors = _signed_in(browser, server, "carla", device)
 
     header_box = page.locator("header #desk-q")
     header_box.fill("stampante")
