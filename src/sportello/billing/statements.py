@@ -956,6 +956,14 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
     return statement
 
 
+def _lock_organisation(organisation_id: int) -> None:
+    """Lock the organisation's row before its statement's, in the order drafting takes
+    them (organisations, then their statements). Locking both in one ``SELECT ... FOR
+    UPDATE`` with a join took them in the other order, and on PostgreSQL a draft and an
+    issue of the same organisation at the same moment deadlocked."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+
+
 def statement_issue(
     *, statement: Statement, actor: Actor = SYSTEM, issue_date: date | None = None
 ) -> Statement:
@@ -966,8 +974,9 @@ def statement_issue(
     what the tickets say at this moment.
     """
     with transaction.atomic():
+        _lock_organisation(statement.organisation_id)
         statement = (
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .get(pk=statement.pk)
         )
@@ -1072,8 +1081,9 @@ def note_issue(
     if not lines:
         raise StatementInputError(_("A note needs at least one line."), field="lines")
     with transaction.atomic():
+        _lock_organisation(statement.organisation_id)
         original = (
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .get(pk=statement.pk)
         )
