@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH = 400  # viewBox units; the SVG scales to its box
+WIDTH = 320  # viewBox units; the SVG scales to its box (about 1:1 on a 360 px phone)
 ROW = 40  # label line, bar, gap
 LABEL_HEIGHT = 16
 BAR_HEIGHT = 16
 VALUE_ROOM = 90  # room right of the longest bar for its value
 TOP = 4
-LABEL_MAX = 48  # characters of a label drawn (the table has the whole name)
+LABEL_MAX = 40  # characters of a label drawn (the table has the whole name)
 
 
 @dataclass(frozen=True)

@@ -47,4 +47,4 @@ def test_each_bar_carries_its_label_and_formatted_value_below_each_other():
 
 def test_long_labels_are_shortened_with_an_ellipsis():
     (bar,) = bar_chart([("x" * 80, 1)], title="T").bars
-    assert len(bar.label) == 48 and bar.label.endswith("…")
+    assert len(bar.label) == 40 and bar.label.endswith("…")
