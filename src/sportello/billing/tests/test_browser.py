@@ -34,9 +34,11 @@ TABLES_AND_CHARTS = """
   const problems = [];
   if (!document.documentElement.lang) problems.push("no lang on <html>");
   for (const t of document.querySelectorAll("main table")) {
-    if (!t.caption || !t.caption.textContent.trim()) problems.push(`table without caption: ${t.outerHTML.slice(0, 60)}`);
+    const what = t.outerHTML.slice(0, 60);
+    if (!t.caption || !t.caption.textContent.trim()) problems.push(`no caption: ${what}`);
     for (const th of t.querySelectorAll("th")) {
-      if (!["col", "row"].includes(th.getAttribute("scope"))) problems.push(`th without scope: ${th.outerHTML.slice(0, 60)}`);
+      if (!["col", "row"].includes(th.getAttribute("scope")))
+        problems.push(`th without scope: ${th.outerHTML.slice(0, 60)}`);
     }
   }
   for (const svg of document.querySelectorAll("main svg")) {
@@ -49,7 +51,8 @@ TABLES_AND_CHARTS = """
   if (document.documentElement.scrollWidth > window.innerWidth + 1) {
     const wide = [...document.querySelectorAll("main *")].filter(
       (e) => e.getBoundingClientRect().right > window.innerWidth + 1);
-    problems.push(`page scrolls sideways: ${wide.slice(0, 3).map((e) => e.outerHTML.slice(0, 80)).join(" | ")}`);
+    const names = wide.slice(0, 3).map((e) => e.outerHTML.slice(0, 80));
+    problems.push(`page scrolls sideways: ${names.join(" | ")}`);
   }
   return problems;
 }
@@ -140,9 +143,11 @@ def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     page.goto(f"{server}/desk/login/")
     page.get_by_label("Nome utente").fill("carla")
