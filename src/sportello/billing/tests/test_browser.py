@@ -109,7 +109,7 @@ def server(tmp_path_factory):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("sportello serve did not answer /health within 30 s")
         time.sleep(0.2)
-    yield url
+    yield {"url": url, "manage": manage}
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -124,18 +124,8 @@ def shots():
     return folder
 
 
-def check(page, shots, name):
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    assert page.evaluate(A11Y_AUDIT) == [], name
-    assert page.evaluate(TABLES_AND_CHARTS) == [], name
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("device", list(VIEWPORTS))
-def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
-    browser, server, shots, device
-):
-    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
+def signed_in(browser, url, viewport):
+    context = browser.new_context(viewport=viewport, locale="it-IT")
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors = []
@@ -149,11 +139,28 @@ def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
             else None
         ),
     )
-    page.goto(f"{server}/desk/login/")
+    page.goto(f"{url}/desk/login/")
     page.get_by_label("Nome utente").fill("carla")
     page.get_by_label("Password").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Accedi").click()
     page.wait_for_url(re.compile(r"/desk/$"))
+    return page, errors
+
+
+def check(page, shots, name):
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    assert page.evaluate(A11Y_AUDIT) == [], name
+    assert page.evaluate(TABLES_AND_CHARTS) == [], name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
+    browser, server, shots, device
+):
+    server = server["url"]
+    page, errors = signed_in(browser, server, VIEWPORTS[device])
+    context = page.context
 
     # The month close: draft every organisation, the progress says n of N.
     page.goto(f"{server}/desk/billing/?month=2026-11")
@@ -202,3 +209,30 @@ def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
     check(page, shots, f"{device}-audit-statements")
     assert errors == []
     context.close()
+
+
+@pytest.mark.slow
+def test_the_month_page_follows_a_worker_drafting_without_a_reload(browser, server, shots):
+    """The worker's progress (written here by hand, as the worker writes it) reaches an
+    open month page through htmx polling, under the CSP, until the run is done."""
+    manage, url = server["manage"], server["url"]
+    status = (
+        "from datetime import date; from sportello.billing import drafting as d; "
+        "s = d.DraftingStatus(period='2026-10', state={state!r}, done={done}, total=5, "
+        "drafted={done}, started_by='carla'); d._save(date(2026, 10, 1), s)"
+    )
+    manage("shell", "-c", status.format(state="running", done=2))
+    page, errors = signed_in(browser, url, VIEWPORTS["desktop"])
+    page.goto(f"{url}/desk/billing/?month=2026-10")
+    assert "2 di 5 organizzazioni" in page.locator("#drafting").inner_text()
+    assert page.get_by_role(
+        "button", name="Genera le bozze per tutte le organizzazioni"
+    ).is_disabled()
+    page.screenshot(path=str(shots / "drafting-running.png"), full_page=True)
+    manage("shell", "-c", status.format(state="done", done=5))
+    page.get_by_text("Generazione terminata").wait_for()  # no reload: htmx polled it
+    assert "5 di 5 organizzazioni" in page.locator("#drafting").inner_text()
+    assert page.locator("#drafting[hx-trigger]").count() == 0  # polling stopped
+    page.screenshot(path=str(shots / "drafting-done.png"), full_page=True)
+    assert errors == []
+    page.context.close()
