@@ -199,3 +199,13 @@ def test_the_task_lists_organisations_it_could_not_draft_and_drafts_the_others(m
         {"organisation": "Bruno Orvieto S.n.c.", "message": "database went away"}
     ]
     assert Statement.objects.get(state="draft").organisation == month["org_a"]
+
+
+def test_the_reports_page_costs_a_fixed_number_of_queries(
+    month, billing_client, django_assert_max_num_queries
+):
+    """Eight reports in a couple of queries each, however many tickets: grouping is done by
+    the database; only waived fees are looked at one by one (without queries)."""
+    billing_client.get(reverse("billing:reports"), PERIOD)  # sessions, tariff cache warm
+    with django_assert_max_num_queries(20):
+        assert billing_client.get(reverse("billing:reports"), PERIOD).status_code == 200
