@@ -997,6 +997,15 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
             "net": str(statement.net),
             "vat": str(statement.vat),
             "total": str(statement.total),
+            **(
+                {
+                    "kind": statement.kind,
+                    "corrects": statement.corrects.display_number,
+                    "reason": statement.reason,
+                }
+                if statement.corrects_id
+                else {}
+            ),
         },
     )
     return statement

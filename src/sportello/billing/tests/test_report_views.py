@@ -209,3 +209,20 @@ def test_the_reports_page_costs_a_fixed_number_of_queries(
     billing_client.get(reverse("billing:reports"), PERIOD)  # sessions, tariff cache warm
     with django_assert_max_num_queries(20):
         assert billing_client.get(reverse("billing:reports"), PERIOD).status_code == 200
+
+
+def test_a_credit_note_in_the_trail_names_what_it_corrects_and_why(month, billing_client):
+    draft = st.statement_draft(organisation=month["org_a"], period=NOV).statement
+    issued = st.statement_issue(statement=draft, issue_date=date(2026, 12, 1))
+    st.credit_note_issue(
+        statement=issued,
+        lines=[{"description": "Storno T2", "amount": "10"}],
+        reason="telefonata contestata",
+        actor=Actor(label="dora"),
+        issue_date=date(2026, 12, 2),
+    )
+    entry = BillingAudit.objects.filter(action="issued").latest("pk")
+    assert entry.actor_label == "dora"
+    assert entry.after["corrects"] == "2026/0001" and entry.after["kind"] == "credit_note"
+    html = billing_client.get(reverse("billing:audit"), {"category": "statement"}).content
+    assert "telefonata contestata" in html.decode() and "2026/0002" in html.decode()
