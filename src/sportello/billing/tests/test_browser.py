@@ -228,7 +228,7 @@ def test_the_month_page_follows_a_worker_drafting_without_a_reload(browser, serv
     assert page.get_by_role(
         "button", name="Genera le bozze per tutte le organizzazioni"
     ).is_disabled()
-    page.screenshot(path=str(shots / "drafting-running.png"), full_page=True)
+    check(page, shots, "drafting-running")
     manage("shell", "-c", status.format(state="done", done=5))
     page.get_by_text("Generazione terminata").wait_for()  # no reload: htmx polled it
     assert "5 di 5 organizzazioni" in page.locator("#drafting").inner_text()
