@@ -15,6 +15,7 @@ import pytest
 from sportello.billing import reports
 from sportello.billing import statements as st
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 
 from .month import at, november
 
@@ -99,7 +100,7 @@ def test_unbilled_work_leaves_once_issued_and_counts_open_work(month):
     open_one = services.ticket_open(
         subject="Ancora in corso",
         channel="email",
-        text="x",
+        message=MessageInput(text="x"),
         contact=month["bruno"],
         created_at=at(20, 9),
     )
