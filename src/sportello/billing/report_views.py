@@ -209,8 +209,13 @@ def drafting_progress(request):
     except _BadMonth as exc:
         raise Http404(str(exc))
     status = drafting_status(period)
-    return render(
+    response = render(
         request,
         "billing/drafting.html",
         {"period": period, "drafting": status, "polling": drafting_running(status)},
     )
+    if request.headers.get("HX-Request") and status is not None and status.finished:
+        # The page was polling and the run is over: reload it, so the new drafts show
+        # in the table and the button is enabled again.
+        response["HX-Refresh"] = "true"
+    return response

@@ -212,9 +212,10 @@ def test_the_billing_pages_read_well_and_pass_the_accessibility_checks(
 
 
 @pytest.mark.slow
-def test_the_month_page_follows_a_worker_drafting_without_a_reload(browser, server, shots):
+def test_the_month_page_follows_a_worker_drafting_and_reloads_when_done(browser, server, shots):
     """The worker's progress (written here by hand, as the worker writes it) reaches an
-    open month page through htmx polling, under the CSP, until the run is done."""
+    open month page through htmx polling, under the CSP; when the run is done the page
+    reloads itself, its button enabled again."""
     manage, url = server["manage"], server["url"]
     status = (
         "from datetime import date; from sportello.billing import drafting as d; "
@@ -230,9 +231,12 @@ def test_the_month_page_follows_a_worker_drafting_without_a_reload(browser, serv
     ).is_disabled()
     check(page, shots, "drafting-running")
     manage("shell", "-c", status.format(state="done", done=5))
-    page.get_by_text("Generazione terminata").wait_for()  # no reload: htmx polled it
+    page.get_by_text("Generazione terminata").wait_for()  # htmx polled it, then reloaded
     assert "5 di 5 organizzazioni" in page.locator("#drafting").inner_text()
     assert page.locator("#drafting[hx-trigger]").count() == 0  # polling stopped
+    assert page.get_by_role(
+        "button", name="Genera le bozze per tutte le organizzazioni"
+    ).is_enabled()
     page.screenshot(path=str(shots / "drafting-done.png"), full_page=True)
     assert errors == []
     page.context.close()

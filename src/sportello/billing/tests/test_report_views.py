@@ -178,7 +178,14 @@ def test_a_queued_run_is_polled_and_survives_a_reload(month, billing_client):
         assert re.search(r"<button type=\"submit\" disabled>", html)
     fragment = billing_client.get(reverse("billing:drafting"), {"month": "2026-11"})
     assert 'hx-get="/desk/billing/month/drafting/?month=2026-11"' in fragment.content.decode()
+    assert "HX-Refresh" not in fragment
     assert billing_client.get(reverse("billing:drafting"), {"month": "x"}).status_code == 404
+    # Once done, a polling page is told to reload (the drafts then show in its table).
+    drafting.drafting_run(period=NOV)
+    done = billing_client.get(
+        reverse("billing:drafting"), {"month": "2026-11"}, headers={"HX-Request": "true"}
+    )
+    assert done["HX-Refresh"] == "true" and "hx-trigger" not in done.content.decode()
 
 
 def test_the_task_lists_organisations_it_could_not_draft_and_drafts_the_others(month, monkeypatch):
