@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sportello.core.demo import AGENT_PASSWORD
-from sportello.portal.tests.browser import A11Y_AUDIT, free_port
+from sportello.portal.tests.browser import A11Y_AUDIT, desk_signed_in, free_port
 
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "billing-browser"
@@ -125,25 +125,9 @@ def shots():
 
 
 def signed_in(browser, url, viewport):
-    context = browser.new_context(viewport=viewport, locale="it-IT")
+    context, page, errors = desk_signed_in(browser, url, "carla", AGENT_PASSWORD, viewport)
     context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{url}/desk/login/")
-    page.get_by_label("Nome utente").fill("carla")
-    page.get_by_label("Password").fill(AGENT_PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url(re.compile(r"/desk/$"))
     return page, errors
 
 
