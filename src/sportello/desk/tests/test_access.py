@@ -146,6 +146,10 @@ def urls(w):
         ("post", reverse("billing:statement", args=[999999]), {"action": "issue"}, BILLING),
         ("get", reverse("billing:statement-pdf", args=[999999]), {}, BILLING),
         ("get", reverse("billing:statement-xml", args=[999999]), {}, BILLING),
+        ("get", reverse("billing:drafting") + "?month=2026-11", {}, BILLING),
+        ("get", reverse("billing:reports") + "?from=2026-01&to=2026-12", {}, BILLING),
+        ("get", reverse("billing:report-csv", args=["by_month"]) + "?excel=1", {}, BILLING),
+        ("get", reverse("billing:audit") + "?category=waiver", {}, BILLING),
     ]
 
 

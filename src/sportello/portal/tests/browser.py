@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import threading
 
@@ -34,6 +35,30 @@ class Mailbox:
 
 def body_of(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def desk_signed_in(browser, url: str, username: str, password: str, viewport: dict):
+    """A new Italian browser context signed in to the desk as ``username``: (context,
+    page, errors), ``errors`` collecting page errors and failed requests."""
+    context = browser.new_context(viewport=viewport, locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.goto(f"{url}/desk/login/")
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    return context, page, errors
 
 
 def free_port() -> int:
