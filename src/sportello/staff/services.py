@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .errors import StaffInputError
-from .models import Agent, Role
+from .models import Agent, Role, Zone
 
 
 def agent_user_sync(*, agent: Agent) -> None:
@@ -50,3 +50,16 @@ def agent_language_set(*, agent: Agent, language: str) -> Agent:
     agent.language = language
     agent.save(update_fields=["language"])
     return agent
+
+
+def zone_save(*, zone: Zone) -> Zone:
+    """Create or change a zone (the admin's form). Its comuni are checked against every
+    other zone's under a lock on the zones, so two admins saving at once cannot both put
+    one comune in two zones; a comune another zone lists raises ``ValidationError`` naming
+    both."""
+    with transaction.atomic():
+        # The lock: the other zones' rows, read again inside the transaction.
+        list(Zone.objects.select_for_update().exclude(pk=zone.pk).values_list("pk"))
+        zone.full_clean()
+        zone.save()
+    return zone
