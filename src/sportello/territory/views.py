@@ -16,7 +16,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -222,7 +222,16 @@ def visit_cancel(request, pk: int):
 def feed(request, token: str):
     """The technician's agenda for their phone: public, the token is the key. A wrong or
     revoked token is 404; the response sets no cookie and nothing may store it."""
-    agent = selectors.feed_agent(token=token)
+    try:
+        agent = selectors.feed_agent(token=token)
+    except Http404:
+        # Plain text: the site's 404 page has forms, whose CSRF token would set a cookie.
+        response = HttpResponseNotFound(
+            _("No such calendar: the address is wrong or was revoked."),
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Cache-Control"] = "no-store"
+        return response
     with translation.override(agent.language_code):
         body = agenda_calendar(
             agent=agent, visits=selectors.feed_visits(agent=agent), now=timezone.now()
