@@ -107,7 +107,17 @@ class AgendaFeed(models.Model):
         related_name="agenda_feed",
         verbose_name=_("technician"),
     )
-    token_sha256 = models.CharField(_("token (SHA-256)"), max_length=64, unique=True)
+    token_sha256 = models.CharField(
+        _("token (SHA-256)"),
+        max_length=64,
+        unique=True,
+        error_messages={
+            "unique": _(
+                "This calendar address belongs to another technician already: issue a new "
+                "address from the agenda page."
+            )
+        },
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last read"), null=True, blank=True)
 

@@ -134,9 +134,10 @@ def test_a_visit_is_planned_from_the_ticket_page_and_closed_from_the_agenda(
     assert done.status_code == 302 and done["Location"] == "/desk/agenda/"
     visit.refresh_from_db()
     assert visit.state == "done" and visit.intervention.kind == "pickup"
-    assert "Visita fatta: l&#x27;uscita è registrata sul ticket." in client.get(
-        reverse("territory:agenda")
-    ).content.decode()
+    assert (
+        "Visita fatta: l&#x27;uscita è registrata sul ticket."
+        in client.get(reverse("territory:agenda")).content.decode()
+    )
 
 
 def test_a_bad_form_says_what_to_fix_and_plans_nothing(client, people, territory):
