@@ -116,3 +116,9 @@ def test_the_admins_organisation_list_shows_the_zone_or_none(client, people):
     assert page.status_code == 200
     assert "Narni-Amelia" in html
     assert "nessuna zona" in html
+
+
+def test_the_admin_lists_visits_without_changing_them(client, people):
+    client.login(username="ada", password=PASSWORD)
+    assert client.get(reverse("admin:territory_visit_changelist")).status_code == 200
+    assert client.get(reverse("admin:territory_visit_add")).status_code == 403
