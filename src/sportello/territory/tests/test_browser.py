@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from sportello.portal.tests.browser import A11Y_AUDIT, free_port
+from sportello.portal.tests.browser import A11Y_AUDIT, free_port, page_errors, serving
 
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "territory-browser"
@@ -108,28 +107,8 @@ def server(tmp_path_factory):
                         sender="alice@ferramenta.example.it", category="rete")
         """,
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sportello", "serve", "--bind", f"127.0.0.1:{port}",
-         "--no-migrate", "--no-worker", "--web-workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("sportello serve did not answer /health within 30 s")
-        time.sleep(0.2)
-    yield {"url": url}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(env, port):
+        yield {"url": url}
 
 
 @pytest.fixture(scope="module")
@@ -146,16 +125,7 @@ def test_a_technicians_agenda(browser, server, shots, device):
     context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    errors = page_errors(page)
     step = iter(range(1, 100))
 
     def shot(name):
