@@ -8,7 +8,7 @@ and the visit keeps a link to that intervention.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -93,7 +93,9 @@ class Visit(models.Model):
 
     @property
     def ends_at(self) -> datetime:
-        return self.scheduled_at + timedelta(minutes=self.duration_minutes)
+        # In UTC: an aware Europe/Rome datetime plus a timedelta is wall-clock arithmetic,
+        # an hour off across the DST change; the elapsed minutes are what is meant.
+        return self.scheduled_at.astimezone(UTC) + timedelta(minutes=self.duration_minutes)
 
 
 class AgendaFeed(models.Model):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sportello.territory.ranking import Candidate, Need, rank, skill_matches
 
@@ -106,3 +108,25 @@ SKILLS = [
 @pytest.mark.parametrize(("skill", "want", "matches"), SKILLS)
 def test_a_skill_answers_a_need_as_the_search_box_compares_words(skill, want, matches):
     assert skill_matches(skill, [want]) is matches
+
+
+candidate = st.builds(
+    Candidate,
+    agent_id=st.integers(1, 10_000),
+    name=st.sampled_from(["Ada", "Bob", "Lucia", "Mario", "Sara"]),
+    zone_id=st.sampled_from([None, NARNI, TERNI]),
+    skills=st.lists(st.sampled_from(["Reti", "Linux", "Stampanti"]), max_size=2).map(tuple),
+    load=st.integers(0, 30),
+)
+
+
+@given(
+    st.lists(candidate, max_size=8, unique_by=lambda c: c.agent_id),
+    st.sampled_from([None, NARNI, TERNI]),
+    st.lists(st.sampled_from(["rete", "linux", "hardware"]), max_size=2),
+)
+def test_more_matches_never_rank_below_fewer_and_lighter_load_first(candidates, zone, wants):
+    ranked = rank(Need(zone, "Z", tuple(wants)), candidates, limit=len(candidates))
+    assert sorted(s.agent_id for s in ranked) == sorted(c.agent_id for c in candidates)
+    keys = [(-(s.in_zone + bool(s.skills)), not s.in_zone, s.load) for s in ranked]
+    assert keys == sorted(keys)

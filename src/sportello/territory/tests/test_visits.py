@@ -202,3 +202,9 @@ def test_the_agenda_groups_a_technicians_visits_by_local_day(people):
     ]
     overdue = selectors.agenda_overdue(agent=people["bob"], before=datetime(2026, 12, 3).date())
     assert overdue == [first]
+
+
+def test_a_visit_ends_its_minutes_later_across_the_dst_change():
+    # 28 March 2027: at 02:00 the clocks in Rome jump to 03:00.
+    visit = Visit(scheduled_at=datetime(2027, 3, 28, 1, 30, tzinfo=ROME), duration_minutes=60)
+    assert timezone.localtime(visit.ends_at).strftime("%H:%M") == "03:30"
