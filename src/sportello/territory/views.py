@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from sportello.core.localtime import parse_local_datetime
 from sportello.errors import SportelloError
@@ -218,7 +218,7 @@ def visit_cancel(request, pk: int):
     return _back(request, reverse("territory:agenda"))
 
 
-@require_GET
+@require_safe  # GET, and HEAD, which some calendar apps send before subscribing
 def feed(request, token: str):
     """The technician's agenda for their phone: public, the token is the key. A wrong or
     revoked token is 404; the response sets no cookie and nothing may store it."""

@@ -98,6 +98,8 @@ def test_the_feed_is_a_calendar_a_real_parser_reads(client, planned):
 
 
 def test_the_feed_sends_no_cookie_and_may_not_be_stored(client, planned):
+    assert client.head(feed_url(planned["token"])).status_code == 200
+    assert client.post(feed_url(planned["token"])).status_code == 405
     response = client.get(feed_url(planned["token"]))
     assert response.cookies == {}
     assert "Set-Cookie" not in response.headers
@@ -105,11 +107,14 @@ def test_the_feed_sends_no_cookie_and_may_not_be_stored(client, planned):
 
 
 def test_a_wrong_token_is_not_found(client, planned):
-    for token in ("x" * 43, planned["token"][:-1] + "A", "short", "a" * 300):
+    real = planned["token"]
+    one_off = real[:-1] + ("A" if real[-1] != "A" else "B")
+    for token in ("x" * 43, one_off, real.upper() if real.upper() != real else "y" * 43, "short"):
         response = client.get(feed_url(token))
         assert response.status_code == 404, token
         assert b"BEGIN:VCALENDAR" not in response.content
         assert response.cookies == {}
+    assert client.get(feed_url("a" * 300)).status_code == 404
 
 
 def test_a_revoked_token_is_not_found(client, people, planned):
