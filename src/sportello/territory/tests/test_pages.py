@@ -122,6 +122,9 @@ def test_a_visit_is_planned_from_the_ticket_page_and_closed_from_the_agenda(
     assert Intervention.objects.count() == 0
     page = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
     assert "Ritiro: visita pianificata per il" in page  # the timeline
+    # Closed from the ticket page too, back to its visits.
+    assert f'name="next" value="/desk/ticket/{ticket.pk}/#visits"' in page
+    assert "Fatta: registra l&#x27;uscita" in page or "Fatta: registra l'uscita" in page
 
     agenda = client.get(reverse("territory:agenda")).content.decode()
     assert "La mia agenda" in agenda
