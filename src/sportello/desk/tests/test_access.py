@@ -15,6 +15,7 @@ from sportello.mail.models import RawMessage
 from sportello.territory import services as territory
 from sportello.territory.models import AgendaFeed, Visit
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
 
 from .support import PASSWORD
@@ -39,9 +40,8 @@ def world(people, tmp_path):
     ticket = tickets.ticket_open(
         subject="Stampante",
         channel="email",
-        text="Non stampa",
         contact=people["alice"],
-        sender="alice@alice.example.it",
+        message=MessageInput(text="Non stampa", sender="alice@alice.example.it"),
     )
     call = tickets.intervention_add(
         ticket=ticket,

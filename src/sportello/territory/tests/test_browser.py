@@ -68,6 +68,7 @@ def server(tmp_path_factory):
         from sportello.staff.models import Agent, Role, Skill, Team, Zone
         from sportello.staff.services import agent_save, zone_save
         from sportello.territory.services import visit_schedule
+        from sportello.tickets.inputs import MessageInput
         from sportello.tickets.services import ticket_open
         narni = zone_save(zone=Zone(name="Narni-Amelia", comuni=["Narni", "Amelia"]))
         rete = Skill.objects.create(name="Rete")
@@ -94,8 +95,9 @@ def server(tmp_path_factory):
                                            home_zone=narni))
             lucia.skills.add(rete)
             ticket = ticket_open(subject=f"Portatile da riparare ({{name}})", channel="email",
-                                 text="Il portatile non si accende.", contact=alice,
-                                 sender="alice@ferramenta.example.it")
+                                 contact=alice, message=MessageInput(
+                                     text="Il portatile non si accende.",
+                                     sender="alice@ferramenta.example.it"))
             visit_schedule(ticket=ticket, technician=lucia, kind="pickup",
                            scheduled_at=at(-1, 9, 30), notes="Citofono Rossi", user=user)
             visit_schedule(ticket=ticket, technician=lucia, kind="return",
@@ -103,8 +105,9 @@ def server(tmp_path_factory):
             visit_schedule(ticket=ticket, technician=lucia, kind="pickup",
                            scheduled_at=at(1, 11), notes="Secondo PC", user=user)
             ticket_open(subject=f"Il Wi-Fi cade ({{name}})", channel="email",
-                        text="Il Wi-Fi cade ogni dieci minuti.", contact=alice,
-                        sender="alice@ferramenta.example.it", category="rete")
+                        contact=alice, category="rete", message=MessageInput(
+                            text="Il Wi-Fi cade ogni dieci minuti.",
+                            sender="alice@ferramenta.example.it"))
         """,
     )
     with serving(env, port):

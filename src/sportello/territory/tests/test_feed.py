@@ -15,6 +15,7 @@ from sportello.desk.tests.support import PASSWORD
 from sportello.territory import services
 from sportello.territory.models import AgendaFeed
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +28,8 @@ def planned(people):
     ticket = tickets.ticket_open(
         subject="Portatile da ritirare",
         channel="email",
-        text="Il portatile non si accende.",
         contact=people["alice"],
-        sender="alice@alice.example.it",
+        message=MessageInput(text="Il portatile non si accende.", sender="alice@alice.example.it"),
     )
     start = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
     bob = people["bob"].user

@@ -17,6 +17,7 @@ from sportello.staff.services import zone_save
 from sportello.territory import services
 from sportello.territory.models import Visit
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Intervention, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -47,10 +48,12 @@ def open_ticket(people, subject="Il Wi-Fi cade", category="rete", contact="alice
     return tickets.ticket_open(
         subject=subject,
         channel="email",
-        text="Da ieri il Wi-Fi dell'ufficio cade ogni dieci minuti.",
         contact=people[contact],
-        sender="alice@alice.example.it",
         category=category,
+        message=MessageInput(
+            text="Da ieri il Wi-Fi dell'ufficio cade ogni dieci minuti.",
+            sender="alice@alice.example.it",
+        ),
     )
 
 

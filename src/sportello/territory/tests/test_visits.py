@@ -16,6 +16,7 @@ from sportello.territory import selectors, services
 from sportello.territory.errors import TerritoryInputError, TerritoryPermissionError
 from sportello.territory.models import Visit
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Intervention, TicketEvent
 
 ROME = ZoneInfo("Europe/Rome")
@@ -29,10 +30,12 @@ def open_ticket(people, **kw):
     return tickets.ticket_open(
         subject="Portatile da ritirare",
         channel="email",
-        text="Il portatile non si accende: passate a ritirarlo?",
         contact=people["alice"],
-        sender="alice@alice.example.it",
         **kw,
+        message=MessageInput(
+            text="Il portatile non si accende: passate a ritirarlo?",
+            sender="alice@alice.example.it",
+        ),
     )
 
 
