@@ -180,3 +180,14 @@ def test_the_agenda_page_issues_shows_once_and_revokes_the_address(client, peopl
     client.post(reverse("territory:feed-token"), {"action": "revoke"})
     client.logout()
     assert client.get(path).status_code == 404
+
+
+def test_the_desk_preferences_replace_and_revoke_the_address_too(client, people, planned):
+    client.login(username="bob", password=PASSWORD)
+    page = client.get(reverse("desk:notify-settings")).content.decode()
+    assert "Questa agenda sul telefono" in page and "Revoca l&#x27;indirizzo" not in page
+    assert "Revoca l'indirizzo" in page
+    assert reverse("territory:feed-token") in page
+    client.post(reverse("territory:feed-token"), {"action": "revoke"})
+    client.logout()
+    assert client.get(feed_url(planned["token"])).status_code == 404
