@@ -31,7 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import BillingMode, Organisation
-from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
+from sportello.tickets.models import (
+    OPEN_STATUSES,
+    Intervention,
+    NonBillableReason,
+    Status,
+    Ticket,
+)
 from sportello.tickets.services import SYSTEM, Actor
 
 from . import fatturapa
@@ -58,7 +64,6 @@ from .vat import money, totals
 logger = logging.getLogger(__name__)
 
 NATURA_CODES = frozenset(code for code, _label in NATURA_CHOICES)
-OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
 
 # --- months ------------------------------------------------------------------------------

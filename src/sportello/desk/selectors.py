@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from sportello.billing.models import TicketCharges
 from sportello.staff.models import Agent, Team
+from sportello.territory.text import visit_sentence
 from sportello.tickets.models import (
+    OPEN_STATUSES,
     Attachment,
     Intervention,
     Message,
@@ -32,7 +34,7 @@ from .errors import DeskInputError
 from .models import RunningTimer
 from .templatetags.desk import euro as euro_filter
 
-OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
+OPEN_STATES = OPEN_STATUSES
 
 # The queues, in the order the sidebar lists them: key -> (label, filter for the agent).
 QUEUES = {
@@ -266,6 +268,8 @@ def event_sentence(event: TicketEvent, agents: dict, teams: dict) -> str:
         return _("Billing changed: %(fields)s") % {"fields": _field_names(data)}
     if event.kind == TicketEvent.Kind.CHANGED:
         return _("Changed: %(fields)s") % {"fields": _field_names(data)}
+    if event.kind == TicketEvent.Kind.VISIT:
+        return visit_sentence(data, agents)
     if event.kind == TicketEvent.Kind.INTERVENTION_CHANGED:
         reason = (data.get("override_reason") or ["", ""])[1]
         new = (data.get("out_of_hours_override") or [None, None])[1]

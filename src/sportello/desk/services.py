@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sportello.core.localtime import parse_local_datetime
 from sportello.customers.models import Contact
 from sportello.mail import outbound
 from sportello.staff import roles
@@ -307,15 +308,12 @@ def timer_discard(*, user, timer: RunningTimer) -> None:
 
 def parse_local(value: str, *, field: str) -> datetime:
     """``2026-12-02T10:00`` from a datetime-local field, read in Europe/Rome."""
-    try:
-        naive = datetime.fromisoformat((value or "").strip())
-    except ValueError:
+    moment = parse_local_datetime(value)
+    if moment is None:
         raise DeskInputError(
             _("Write the start as a date and a time, e.g. 02/12/2026 10:00."), field=field
         )
-    if timezone.is_aware(naive):
-        return naive
-    return timezone.make_aware(naive, timezone.get_current_timezone())
+    return moment
 
 
 def intervention_record(

@@ -29,6 +29,7 @@ from sportello.errors import SportelloError
 from sportello.mail.outbound import customer_addresses
 from sportello.staff import roles
 from sportello.staff.models import Agent, Team
+from sportello.territory import selectors as territory
 from sportello.tickets.models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -218,6 +219,8 @@ def _ticket_context(request, ticket, **extra) -> dict:
         "distance_km": ticket.organisation.distance_km if ticket.organisation else None,
         "customer_to": _customer_to(ticket),
         "seen": selectors.ticket_last_event(ticket=ticket),
+        # Zone, suggested assignee, pick-ups and returns: territory/_*.html includes.
+        "territory": territory.ticket_territory(ticket=ticket),
         **_filter_choices(),
     }
     context.update(extra)
@@ -479,6 +482,10 @@ def call_lookup(request):
             "error": error,
             "open_tickets": selectors.open_tickets_of(
                 contact=contact, organisation=contact.organisation if contact else None
+            ),
+            # The caller's zone and who is there (territory/_caller_zone.html).
+            "caller_zone": territory.organisation_suggestions(
+                organisation=contact.organisation if contact else None
             ),
         },
     )

@@ -18,6 +18,7 @@ from sportello.customers import services as customers
 from sportello.customers.models import Contact, Organisation
 from sportello.errors import SportelloError
 from sportello.staff import roles
+from sportello.territory import selectors as territory_selectors
 
 from . import notify, selectors
 from .access import agent_view
@@ -118,7 +119,12 @@ def notify_settings(request):
     return render(
         request,
         "desk/notify_settings.html",
-        {"rows": rows, "has_address": bool(request.user.email)},
+        {
+            "rows": rows,
+            "has_address": bool(request.user.email),
+            # The agenda's calendar address, kept from these preferences too.
+            "feed": territory_selectors.feed_of(agent=agent),
+        },
     )
 
 

@@ -35,6 +35,10 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+# A ticket still being worked (or waiting for the customer): what "open" means in the
+# queues, the agents' load and the month close.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
+
 # Which status may follow which. Reopening (resolved/closed -> open) is allowed: the
 # customer may answer after we thought we were done.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -485,6 +489,7 @@ class TicketEvent(models.Model):
         INTERVENTION = "intervention", _("intervention recorded")
         INTERVENTION_CHANGED = "intervention_changed", _("intervention changed")
         BILLING = "billing", _("billing")
+        VISIT = "visit", _("visit planned or closed")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")

@@ -15,6 +15,8 @@ from django.urls import get_resolver, resolve, reverse
 from sportello.customers.models import ContactPhone
 from sportello.desk.models import CannedReply, Notification, RunningTimer
 from sportello.mail.models import RawMessage
+from sportello.territory import services as territory
+from sportello.territory.models import AgendaFeed, Visit
 from sportello.tickets import services as tickets
 from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
@@ -24,11 +26,14 @@ from .support import PASSWORD
 pytestmark = pytest.mark.django_db
 
 AGENT, BILLING, SUPERVISOR = "agent", "billing", "supervisor"
+# Bob's visit: closed by its technician or a supervisor (territory.services).
+BOBS_VISIT = "bob's visit"
 # Who may use each kind of URL.
 ALLOWED = {
     AGENT: {"bob", "mario", "sara", "carla", "ada"},
     BILLING: {"carla", "ada"},
     SUPERVISOR: {"sara", "ada"},
+    BOBS_VISIT: {"bob", "sara", "ada"},
 }
 EVERYONE = ["alice", "ugo", "bob", "mario", "sara", "carla", "ada"]
 
@@ -59,10 +64,21 @@ def world(people, tmp_path):
         agent=people["bob"], ticket=ticket, kind="phone", started_at=ticket.created_at
     )
     canned = CannedReply.objects.create(title="Saluti", body="Gentile {{ contatto.nome }}")
+    visits = [
+        territory.visit_schedule(
+            ticket=ticket,
+            technician=people["bob"],
+            kind="pickup",
+            scheduled_at=ticket.created_at,
+            user=people["bob"].user,
+        )
+        for _n in range(2)
+    ]
     notification = Notification.objects.create(
         agent=people["bob"], kind="mention", ticket=ticket, created_at=ticket.created_at
     )
     return {
+        "visits": visits,
         "notification": notification,
         "contact": people["alice"].pk,
         "canned": canned,
@@ -150,6 +166,23 @@ def urls(w):
         ("get", reverse("billing:reports") + "?from=2026-01&to=2026-12", {}, BILLING),
         ("get", reverse("billing:report-csv", args=["by_month"]) + "?excel=1", {}, BILLING),
         ("get", reverse("billing:audit") + "?category=waiver", {}, BILLING),
+        ("get", reverse("territory:agenda"), {}, AGENT),
+        ("get", reverse("territory:agenda") + "?from=2026-12-07", {}, AGENT),
+        ("post", reverse("territory:feed-token"), {"action": "issue"}, AGENT),
+        ("post", reverse("territory:feed-token"), {"action": "revoke"}, AGENT),
+        (
+            "post",
+            reverse("territory:visit-schedule", args=[t]),
+            {"kind": "return", "scheduled_at": "2026-12-09T09:30", "duration_minutes": "30"},
+            AGENT,
+        ),
+        ("post", reverse("territory:visit-done", args=[w["visits"][0].pk]), {}, BOBS_VISIT),
+        (
+            "post",
+            reverse("territory:visit-cancel", args=[w["visits"][1].pk]),
+            {"reason": "ferie"},
+            BOBS_VISIT,
+        ),
     ]
 
 
@@ -157,14 +190,15 @@ def test_the_matrix_walks_every_staff_url(world):
     """Every URL of the staff apps is in the matrix above, so a new page cannot skip it."""
     walked = {resolve(url.split("?")[0]).view_name for _m, url, _d, _w in urls(world)}
     resolver = get_resolver()
-    staff = {"desk", "billing", "search", "mail"}
+    staff = {"desk", "billing", "search", "mail", "territory"}
     every = {
         f"{namespace}:{name}"
         for namespace in staff
         for name in resolver.namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }
-    assert every - walked - {"desk:login", "desk:logout"} == set()
+    # The calendar feed is public by token, no session: territory/tests/test_feed.py.
+    assert every - walked - {"desk:login", "desk:logout", "territory:feed"} == set()
 
 
 def snapshot():
@@ -177,6 +211,8 @@ def snapshot():
         Ticket.objects.count(),
         CannedReply.objects.count(),
         list(Ticket.objects.values_list("priority", "assignee", "waive_call_fee")),
+        list(Visit.objects.order_by("pk").values_list("state", "technician")),
+        list(AgendaFeed.objects.values_list("agent", "token_sha256")),
         list(Notification.objects.values_list("pk", "read_at")),
         ContactPhone.objects.count(),
     )
@@ -231,6 +267,9 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("post", reverse("desk:timer-stop", args=[world["ticket"].pk, 999999])),
         ("get", reverse("desk:attachment", args=[999999])),
         ("get", reverse("mail:raw-download", args=[999999])),
+        ("post", reverse("territory:visit-done", args=[999999])),
+        ("post", reverse("territory:visit-cancel", args=[999999])),
+        ("post", reverse("territory:visit-schedule", args=[999999])),
         ("post", reverse("desk:notification-open", args=[999999])),
         ("post", reverse("desk:notification-read", args=[999999])),
     ]
