@@ -10,10 +10,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import get_resolver, resolve, reverse
 
-from sportello.desk.models import CannedReply, RunningTimer
+from sportello.desk.models import CannedReply, RunningTimer, SavedView
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
-from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
+from sportello.tickets import tagging
+from sportello.tickets.models import Attachment, Intervention, Message, Tag, Ticket, TicketEvent
 
 from .support import PASSWORD
 
@@ -56,7 +57,24 @@ def world(people, tmp_path):
         agent=people["bob"], ticket=ticket, kind="phone", started_at=ticket.created_at
     )
     canned = CannedReply.objects.create(title="Saluti", body="Gentile {{ contatto.nome }}")
+    other = tickets.ticket_open(
+        subject="Stampante, secondo messaggio",
+        channel="email",
+        text="Ancora non stampa",
+        contact=people["alice"],
+        sender="alice@alice.example.it",
+    )
+    third = tickets.ticket_open(
+        subject="Rete", channel="email", text="Lenta", contact=people["alice"]
+    )
+    tagging.ticket_tags_change(ticket=ticket, add=["stampante"])
+    shared = SavedView.objects.create(
+        owner=people["sara"], name="Urgenti", shared=True, queue="open"
+    )
     return {
+        "other": other,
+        "third": third,
+        "shared_view": shared,
         "canned": canned,
         "ticket": ticket,
         "call": call,
@@ -111,6 +129,46 @@ def urls(w):
             {"waive_call_fee": "on", "waive_reason": "posta giù"},
             BILLING,
         ),
+        ("post", reverse("desk:tags", args=[t]), {"tags": "stampante, toner"}, AGENT),
+        ("post", reverse("desk:tag-remove", args=[t]), {"name": "toner"}, AGENT),
+        ("post", reverse("desk:link", args=[t]), {"number": w["third"].number}, AGENT),
+        ("post", reverse("desk:unlink", args=[t, w["third"].pk]), {}, AGENT),
+        ("get", reverse("desk:views"), {}, AGENT),
+        (
+            "post",
+            reverse("desk:views"),
+            {"name": "Le mie", "queue": "open", "sort": "-created", "columns": ["subject"]},
+            AGENT,
+        ),
+        ("get", reverse("desk:queue") + f"?view={w['shared_view'].pk}", {}, AGENT),
+        (
+            "post",
+            reverse("desk:view-rename", args=[w["shared_view"].pk]),
+            {"name": "Top"},
+            SUPERVISOR,
+        ),
+        ("post", reverse("desk:view-delete", args=[w["shared_view"].pk]), {}, SUPERVISOR),
+        (
+            "post",
+            reverse("desk:split", args=[w["other"].pk, w["other"].first_message.pk]),
+            {"subject": "A parte"},
+            AGENT,
+        ),
+        ("get", reverse("desk:merge", args=[t]), {}, AGENT),
+        ("get", reverse("desk:merge", args=[t]) + f"?into={w['other'].pk}", {}, AGENT),
+        ("post", reverse("desk:merge", args=[t]), {"into": w["other"].pk}, AGENT),
+        (
+            "get",
+            reverse("desk:merge-selected") + f"?ids={w['other'].pk}&ids={w['third'].pk}",
+            {},
+            AGENT,
+        ),
+        (
+            "post",
+            reverse("desk:merge-selected"),
+            {"ids": [w["other"].pk, w["third"].pk], "target": w["other"].pk},
+            AGENT,
+        ),
         ("get", reverse("desk:attachment", args=[w["attachment"].pk]), {}, AGENT),
         ("get", reverse("mail:raw-download", args=[w["raw"].pk]), {}, AGENT),
         ("get", reverse("search:results") + "?q=stampante", {}, AGENT),
@@ -148,7 +206,15 @@ def snapshot():
         RunningTimer.objects.count(),
         Ticket.objects.count(),
         CannedReply.objects.count(),
-        list(Ticket.objects.values_list("priority", "assignee", "waive_call_fee")),
+        list(
+            Ticket.objects.order_by("pk").values_list(
+                "priority", "assignee", "waive_call_fee", "status", "merged_into"
+            )
+        ),
+        list(SavedView.objects.order_by("pk").values_list("name", "shared")),
+        Tag.objects.count(),
+        Ticket.tags.through.objects.count(),
+        Ticket.related.through.objects.count(),
     )
 
 
@@ -200,6 +266,12 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("post", reverse("desk:timer-stop", args=[world["ticket"].pk, 999999])),
         ("get", reverse("desk:attachment", args=[999999])),
         ("get", reverse("mail:raw-download", args=[999999])),
+        ("post", reverse("desk:tags", args=[999999])),
+        ("post", reverse("desk:merge", args=[999999])),
+        ("post", reverse("desk:unlink", args=[world["ticket"].pk, 999999])),
+        ("post", reverse("desk:split", args=[world["ticket"].pk, 999999])),
+        ("post", reverse("desk:view-rename", args=[999999])),
+        ("post", reverse("desk:view-delete", args=[999999])),
     ]
     for method, url in missing:
         response = getattr(client, method)(url, {"note": "x", "waive_reason": "x"})
@@ -214,6 +286,21 @@ def test_an_agent_cannot_stop_another_agents_timer(client, people, world):
     response = client.post(reverse("desk:timer-stop", args=[world["ticket"].pk, world["timer"].pk]))
     assert response.status_code == 404
     assert RunningTimer.objects.filter(pk=world["timer"].pk).exists()
+
+
+def test_another_agents_personal_view_is_not_found_and_stays(client, people, world):
+    mine = SavedView.objects.create(owner=people["bob"], name="Mie", queue="mine")
+    client.login(username="mario", password=PASSWORD)
+    before = snapshot()
+    assert client.get(reverse("desk:queue") + f"?view={mine.pk}").status_code == 404
+    assert (
+        client.post(reverse("desk:view-rename", args=[mine.pk]), {"name": "x"}).status_code == 404
+    )
+    assert client.post(reverse("desk:view-delete", args=[mine.pk])).status_code == 404
+    # Not even a supervisor opens or changes someone's personal view.
+    client.login(username="sara", password=PASSWORD)
+    assert client.post(reverse("desk:view-delete", args=[mine.pk])).status_code == 404
+    assert snapshot() == before
 
 
 def test_private_pages_are_never_cached(client, people, world):
