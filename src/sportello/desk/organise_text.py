@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sportello.tickets.models import TicketEvent
 
@@ -29,14 +30,20 @@ def organise_sentence(event: TicketEvent) -> str:
     if event.kind == TicketEvent.Kind.MERGED:
         if "merged_into" in data:
             return _("Merged into ticket %(number)s") % {"number": data["merged_into"]}
-        return _(
-            "Ticket %(number)s merged here: %(messages)d messages, %(interventions)d "
-            "interventions, %(attachments)d attachments moved"
-        ) % {
+        counts = {k: int(data.get(k, 0)) for k in ("messages", "interventions", "attachments")}
+        moved = ", ".join(
+            (
+                ngettext("%(n)d message", "%(n)d messages", counts["messages"])
+                % {"n": counts["messages"]},
+                ngettext("%(n)d intervention", "%(n)d interventions", counts["interventions"])
+                % {"n": counts["interventions"]},
+                ngettext("%(n)d attachment", "%(n)d attachments", counts["attachments"])
+                % {"n": counts["attachments"]},
+            )
+        )
+        return _("Ticket %(number)s merged here, moved: %(moved)s") % {
             "number": data.get("merged", "?"),
-            "messages": data.get("messages", 0),
-            "interventions": data.get("interventions", 0),
-            "attachments": data.get("attachments", 0),
+            "moved": moved,
         }
     if event.kind == TicketEvent.Kind.SPLIT:
         if "split_to" in data:

@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sportello.errors import SportelloError
@@ -134,7 +135,12 @@ def merge_selected(request):
             return _back(request, reverse("desk:queue"))
         messages.success(
             request,
-            _("%(n)d tickets merged into %(number)s.") % {"n": len(ids) - 1, "number": kept.number},
+            ngettext(
+                "%(n)d ticket merged into %(number)s.",
+                "%(n)d tickets merged into %(number)s.",
+                len(ids) - 1,
+            )
+            % {"n": len(ids) - 1, "number": kept.number},
         )
         return _to_ticket(kept.pk)
     chosen = list(

@@ -462,7 +462,7 @@ def test_tag_save_a_view_and_merge_two_tickets(browser, server, shots, device):
     audited()
     shot("merge-confirm")
     page.get_by_role("button", name="Unisci", exact=True).click()
-    page.wait_for_selector("text=1 ticket uniti a")
+    page.wait_for_selector("text=1 ticket unito a")
     assert page.locator("h1").inner_text() == first
     assert page.locator(".entry.event", has_text="unito qui").count() == 1
     assert page.locator(".entry.work", has_text="Telefonata").count() == 1

@@ -160,7 +160,8 @@ def test_the_queue_saves_what_it_shows_and_opens_it_again(client, people):
     assert html.count("data-row") == 1
     assert re.search(r'<th scope="col" class="col-number">', html)
     assert 'class="col-organisation"' not in html
-    # The sidebar lists the view with its count, and marks it open.
+    # The sidebar lists the view with its count, and marks it (not its queue) open.
+    assert html.count('aria-current="page"') == 1
     assert re.search(
         rf'href="\?view={view.pk}" aria-current="page">VPN.*?<span class="count"[^>]*>1</span>',
         html,
