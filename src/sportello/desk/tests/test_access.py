@@ -14,6 +14,7 @@ from sportello.desk.models import CannedReply, RunningTimer, SavedView
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
 from sportello.tickets import tagging
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Intervention, Message, Tag, Ticket, TicketEvent
 
 from .support import PASSWORD
@@ -35,9 +36,8 @@ def world(people, tmp_path):
     ticket = tickets.ticket_open(
         subject="Stampante",
         channel="email",
-        text="Non stampa",
         contact=people["alice"],
-        sender="alice@alice.example.it",
+        message=MessageInput(text="Non stampa", sender="alice@alice.example.it"),
     )
     call = tickets.intervention_add(
         ticket=ticket,
@@ -60,12 +60,11 @@ def world(people, tmp_path):
     other = tickets.ticket_open(
         subject="Stampante, secondo messaggio",
         channel="email",
-        text="Ancora non stampa",
         contact=people["alice"],
-        sender="alice@alice.example.it",
+        message=MessageInput(text="Ancora non stampa", sender="alice@alice.example.it"),
     )
     third = tickets.ticket_open(
-        subject="Rete", channel="email", text="Lenta", contact=people["alice"]
+        subject="Rete", channel="email", contact=people["alice"], message=MessageInput(text="Lenta")
     )
     tagging.ticket_tags_change(ticket=ticket, add=["stampante"])
     shared = SavedView.objects.create(

@@ -14,6 +14,7 @@ from sportello.desk.errors import DeskInputError, DeskPermissionError
 from sportello.desk.models import RunningTimer, SavedView
 from sportello.tickets import services as tickets
 from sportello.tickets import tagging
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Message, Status, Ticket
 
 from .support import PASSWORD
@@ -26,9 +27,8 @@ def make(people, n, subject="Richiesta", **kw):
         tickets.ticket_open(
             subject=f"{subject} {i}",
             channel="email",
-            text="Testo",
             contact=kw.get("contact", people["alice"]),
-            sender="alice@alice.example.it",
+            message=MessageInput(text="Testo", sender="alice@alice.example.it"),
         )
         for i in range(n)
     ]
@@ -297,9 +297,7 @@ def test_a_message_is_split_and_tickets_are_related_from_the_desk(client, people
     ticket, other = make(people, 2)
     second = tickets.message_add(
         ticket=ticket,
-        kind="email",
-        direction="in",
-        text="E il wifi?",
+        message=MessageInput(kind="email", text="E il wifi?"),
         author_contact=people["alice"],
     )
     client.login(username="bob", password=PASSWORD)

@@ -6,6 +6,7 @@ import pytest
 
 from sportello.search.selectors import Filters, ticket_search
 from sportello.tickets import merging
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.services import message_add, ticket_open
 from sportello.tickets.tests.factories import cast
 
@@ -19,8 +20,12 @@ def numbers(user, q) -> list[str]:
 def test_a_merged_tickets_words_find_the_ticket_kept():
     people = cast()
     bob = people["bob"].user
-    kept = ticket_open(subject="Stampante", text="Non stampa", channel="email")
-    merged = ticket_open(subject="Toner", text="Il toner perde polvere", channel="email")
+    kept = ticket_open(
+        subject="Stampante", channel="email", message=MessageInput(text="Non stampa")
+    )
+    merged = ticket_open(
+        subject="Toner", channel="email", message=MessageInput(text="Il toner perde polvere")
+    )
     merging.ticket_merge(source=merged, target=kept)
     assert kept.number in numbers(bob, "polvere")
 
@@ -28,7 +33,9 @@ def test_a_merged_tickets_words_find_the_ticket_kept():
 def test_a_split_messages_words_find_the_new_ticket():
     people = cast()
     bob = people["bob"].user
-    ticket = ticket_open(subject="Stampante", text="Non stampa", channel="email")
-    second = message_add(ticket=ticket, kind="email", direction="in", text="Wifi ballerino")
+    ticket = ticket_open(
+        subject="Stampante", channel="email", message=MessageInput(text="Non stampa")
+    )
+    second = message_add(ticket=ticket, message=MessageInput(kind="email", text="Wifi ballerino"))
     new = merging.message_split(message=second)
     assert numbers(bob, "ballerino") == [new.number]

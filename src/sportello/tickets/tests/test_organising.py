@@ -14,6 +14,7 @@ from sportello.tickets import merging, services, tagging
 from sportello.tickets.errors import TicketInputError
 from sportello.tickets.event_text import event_text
 from sportello.tickets.events import Actor
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
     Attachment,
     Intervention,
@@ -40,9 +41,8 @@ def open_ticket(people, subject="Stampante", text="Non stampa", **kw):
     return services.ticket_open(
         subject=subject,
         channel=kw.pop("channel", "email"),
-        text=text,
         contact=kw.pop("contact", people["alice"]),
-        sender="alice@alice.example.it",
+        message=MessageInput(text=text, sender="alice@alice.example.it"),
         **kw,
     )
 
@@ -167,10 +167,9 @@ def test_splitting_a_message_opens_a_related_ticket_for_its_author(people):
     ticket = open_ticket(people, "Stampante e rete")
     second = services.message_add(
         ticket=ticket,
-        kind="email",
-        direction="in",
-        text="Anche la rete è lenta.\nGrazie",
-        subject="Re: rete lenta",
+        message=MessageInput(
+            kind="email", text="Anche la rete è lenta.\nGrazie", subject="Re: rete lenta"
+        ),
         author_contact=people["alice"],
     )
     services.attachment_add(ticket=ticket, message=second, filename="rete.png", content=b"png")
