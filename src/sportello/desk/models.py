@@ -99,6 +99,12 @@ class DeskPreference(models.Model):
         verbose_name=_("agent"),
     )
     shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
+    # Notifications (desk.notify): per kind, by e-mail and in the desk's list. Mentions
+    # are always on, whatever these say.
+    notify_assignment_email = models.BooleanField(_("e-mail when assigned a ticket"), default=True)
+    notify_assignment_list = models.BooleanField(_("list when assigned a ticket"), default=True)
+    notify_reply_email = models.BooleanField(_("e-mail when the customer replies"), default=True)
+    notify_reply_list = models.BooleanField(_("list when the customer replies"), default=True)
 
     class Meta:
         verbose_name = _("desk preference")
@@ -144,3 +150,6 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return str(self.name)
+
+
+from .notify_models import Notification, NotificationKind  # noqa: E402, F401

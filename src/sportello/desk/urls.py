@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_organise
+from . import views, views_notify, views_organise
 
 app_name = "desk"
 urlpatterns = [
@@ -47,4 +47,13 @@ urlpatterns = [
     path("views/", views_organise.saved_views, name="views"),
     path("views/<int:pk>/rename/", views_organise.saved_view_rename, name="view-rename"),
     path("views/<int:pk>/delete/", views_organise.saved_view_delete, name="view-delete"),
+    # Notifications and the unknown caller's number (views_notify).
+    path("notifications/", views_notify.notifications, name="notifications"),
+    path("notifications/bell/", views_notify.notifications_badge, name="notifications-bell"),
+    path("notifications/read/", views_notify.notifications_read_all, name="notifications-read"),
+    path("notifications/settings/", views_notify.notify_settings, name="notify-settings"),
+    path("notifications/<int:pk>/open/", views_notify.notification_open, name="notification-open"),
+    path("notifications/<int:pk>/read/", views_notify.notification_read, name="notification-read"),
+    path("call/contacts/", views_notify.call_contacts, name="call-contacts"),
+    path("call/link/", views_notify.call_link, name="call-link"),
 ]

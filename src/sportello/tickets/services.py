@@ -323,6 +323,10 @@ def ticket_assign(*, ticket: Ticket, assignee, team=None, actor: Actor = SYSTEM)
             actor,
             {k: [old[k], new[k]] for k in old if old[k] != new[k]},
         )
+        if old["assignee"] != new["assignee"]:
+            signals.ticket_assigned.send(
+                Ticket, ticket=ticket, old=old["assignee"], new=assignee, actor=actor
+            )
     return ticket
 
 

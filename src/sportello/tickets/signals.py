@@ -11,6 +11,10 @@ message_added = Signal()
 # A ticket changed status. Arguments: ticket, old, new, actor, notify.
 status_changed = Signal()
 
+# A ticket's assignee changed (``services.ticket_assign``). Arguments: ticket, old (the
+# previous assignee's id or None), new (the Agent or None), actor.
+ticket_assigned = Signal()
+
 # A ticket was opened by ``services.ticket_open``, its first message (or None) saved, all
 # in the opening transaction. Arguments: ticket, message. While it is being opened the
 # ticket carries ``opening = True``, so that receivers of the rows' ``post_save`` can

@@ -6,11 +6,14 @@ changes anything; anonymous visitors are sent to the desk's login page.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import get_resolver, resolve, reverse
 
-from sportello.desk.models import CannedReply, RunningTimer, SavedView
+from sportello.customers.models import ContactPhone
+from sportello.desk.models import CannedReply, Notification, RunningTimer, SavedView
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
 from sportello.tickets import tagging
@@ -57,6 +60,9 @@ def world(people, tmp_path):
         agent=people["bob"], ticket=ticket, kind="phone", started_at=ticket.created_at
     )
     canned = CannedReply.objects.create(title="Saluti", body="Gentile {{ contatto.nome }}")
+    notification = Notification.objects.create(
+        agent=people["bob"], kind="mention", ticket=ticket, created_at=ticket.created_at
+    )
     other = tickets.ticket_open(
         subject="Stampante, secondo messaggio",
         channel="email",
@@ -74,6 +80,8 @@ def world(people, tmp_path):
         "other": other,
         "third": third,
         "shared_view": shared,
+        "notification": notification,
+        "contact": people["alice"].pk,
         "canned": canned,
         "ticket": ticket,
         "call": call,
@@ -171,6 +179,22 @@ def urls(w):
         ("get", reverse("desk:attachment", args=[w["attachment"].pk]), {}, AGENT),
         ("get", reverse("mail:raw-download", args=[w["raw"].pk]), {}, AGENT),
         ("get", reverse("search:results") + "?q=stampante", {}, AGENT),
+        ("get", reverse("desk:notifications"), {}, AGENT),
+        ("get", reverse("desk:notifications-bell"), {}, AGENT),
+        ("post", reverse("desk:notifications-read"), {}, AGENT),
+        ("get", reverse("desk:notify-settings"), {}, AGENT),
+        ("post", reverse("desk:notify-settings"), {"notify_reply_list": "on"}, AGENT),
+        # Bob's own notification: for any other agent it is not found.
+        ("post", reverse("desk:notification-read", args=[w["notification"].pk]), {}, AGENT),
+        ("post", reverse("desk:notification-open", args=[w["notification"].pk]), {}, AGENT),
+        ("get", reverse("desk:call-contacts") + "?who=rossi", {}, AGENT),
+        ("get", reverse("desk:call-link") + "?phone=%2B390744999888", {}, AGENT),
+        (
+            "post",
+            reverse("desk:call-link"),
+            {"link_phone": "+390744999888", "link_action": "pick", "link_contact": w["contact"]},
+            AGENT,
+        ),
         ("get", reverse("billing:month"), {}, BILLING),
         ("get", reverse("billing:month-csv") + "?month=2026-12", {}, BILLING),
         ("get", reverse("billing:month-zip") + "?month=2026-12", {}, BILLING),
@@ -214,6 +238,8 @@ def snapshot():
         Tag.objects.count(),
         Ticket.tags.through.objects.count(),
         Ticket.related.through.objects.count(),
+        list(Notification.objects.values_list("pk", "read_at")),
+        ContactPhone.objects.count(),
     )
 
 
@@ -243,6 +269,7 @@ def test_every_desk_url_answers_each_role_as_its_rules_say(client, people, world
                 (200, 302, 404)
                 if ("/timer/" in url and url.endswith(("stop/", "discard/")))
                 or "/statement/" in url
+                or re.search(r"/notifications/\d+/", url)
                 else (200, 302)
             )
             assert response.status_code in ok, (who, url, response.status_code)
@@ -271,6 +298,8 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("post", reverse("desk:split", args=[world["ticket"].pk, 999999])),
         ("post", reverse("desk:view-rename", args=[999999])),
         ("post", reverse("desk:view-delete", args=[999999])),
+        ("post", reverse("desk:notification-open", args=[999999])),
+        ("post", reverse("desk:notification-read", args=[999999])),
     ]
     for method, url in missing:
         response = getattr(client, method)(url, {"note": "x", "waive_reason": "x"})

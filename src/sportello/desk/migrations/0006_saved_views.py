@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0004_desk_constraint_messages'),
+        ('desk', '0005_desk_notifications'),
         ('staff', '0003_agentlang_language'),
     ]
 
