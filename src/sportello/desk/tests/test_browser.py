@@ -23,13 +23,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from sportello.portal.tests.browser import (
-    A11Y_AUDIT,
-    Mailbox,
-    body_of,
-    desk_signed_in,
-    free_port,
-)
+from sportello.portal.tests.browser import A11Y_AUDIT, Mailbox, body_of, free_port
 
 REPO = Path(__file__).resolve().parents[4]
 ARTIFACTS = REPO / "test-artifacts" / "desk-browser"
@@ -389,7 +383,25 @@ def test_search_and_month_close_are_pages_of_the_desk(browser, server, shots, de
 
 
 def _signed_in(browser, server, username, device):
-    return desk_signed_in(browser, server["url"], username, PASSWORD, VIEWPORTS[device])
+    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.goto(f"{server['url']}/desk/login/")
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    return context, page, errors
 
 
 @pytest.mark.slow
