@@ -32,6 +32,7 @@ from sportello.tickets.models import (
 
 from .errors import DeskInputError
 from .models import RunningTimer
+from .organise_text import ORGANISE_KINDS, organise_sentence
 from .templatetags.desk import euro as euro_filter
 
 OPEN_STATES = OPEN_STATUSES
@@ -100,7 +101,30 @@ SORTS = {
     "updated": (gettext_lazy("Least recently changed"), "updated_at", False),
 }
 
-FILTERS = ("status", "priority", "organisation", "channel", "assignee", "team", "billable")
+FILTERS = ("status", "priority", "organisation", "channel", "assignee", "team", "billable", "tag")
+
+# Columns a queue can show (a saved view chooses them): key -> heading.
+COLUMNS = {
+    "number": gettext_lazy("Number"),
+    "subject": gettext_lazy("Subject"),
+    "organisation": gettext_lazy("Organisation"),
+    "contact": gettext_lazy("Contact"),
+    "status": gettext_lazy("Status"),
+    "priority": gettext_lazy("Priority"),
+    "assignee": gettext_lazy("Assignee"),
+    "team": gettext_lazy("Team"),
+    "channel": gettext_lazy("Channel"),
+    "updated": gettext_lazy("Changed"),
+    "created": gettext_lazy("Opened"),
+    "tags": gettext_lazy("Tags"),
+}
+DEFAULT_COLUMNS = ("subject", "organisation", "status", "assignee", "created", "tags")
+
+
+def columns_clean(columns) -> list[str]:
+    """The chosen columns in the table's order; the default ones when none is chosen."""
+    chosen = [c for c in COLUMNS if c in set(columns or ())]
+    return chosen or list(DEFAULT_COLUMNS)
 
 
 @dataclass
@@ -132,6 +156,14 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
 
 
 def _apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
+    return qs.filter(filters_q(filters))
+
+
+def filters_q(filters: dict) -> Q:
+    """The queue filters as one condition on Ticket (a tag as a subquery, so that a count
+    or a keyset page never multiplies rows)."""
+    q = Q()
+
     def ids(name):
         try:
             return int(filters[name])
@@ -144,24 +176,27 @@ def _apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
     if filters.get("status"):
         if filters["status"] not in Status.values:
             raise DeskInputError(_("Unknown status: choose one from the list."), field="status")
-        qs = qs.filter(status=filters["status"])
+        q &= Q(status=filters["status"])
     if filters.get("priority"):
         if filters["priority"] not in Priority.values:
             raise DeskInputError(_("Unknown priority: choose one from the list."), field="priority")
-        qs = qs.filter(priority=filters["priority"])
+        q &= Q(priority=filters["priority"])
     if filters.get("channel"):
-        qs = qs.filter(channel=filters["channel"])
+        q &= Q(channel=filters["channel"])
     if filters.get("organisation"):
-        qs = qs.filter(organisation_id=ids("organisation"))
+        q &= Q(organisation_id=ids("organisation"))
     if filters.get("assignee") == "none":
-        qs = qs.filter(assignee__isnull=True)
+        q &= Q(assignee__isnull=True)
     elif filters.get("assignee"):
-        qs = qs.filter(assignee_id=ids("assignee"))
+        q &= Q(assignee_id=ids("assignee"))
     if filters.get("team"):
-        qs = qs.filter(team_id=ids("team"))
+        q &= Q(team_id=ids("team"))
     if filters.get("billable") in ("yes", "no"):
-        qs = qs.filter(billable=filters["billable"] == "yes")
-    return qs
+        q &= Q(billable=filters["billable"] == "yes")
+    if filters.get("tag"):
+        tagged = Ticket.tags.through.objects.filter(tag__name=str(filters["tag"]).strip().lower())
+        q &= Q(pk__in=tagged.values("ticket_id"))
+    return q
 
 
 def queue_page(
@@ -188,9 +223,9 @@ def queue_page(
             qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
     order = [f"-{column}", "-pk"] if descending else [column, "pk"]
     rows = list(
-        qs.select_related("organisation", "contact", "assignee__user", "team").order_by(*order)[
-            : size + 1
-        ]
+        qs.select_related("organisation", "contact", "assignee__user", "team")
+        .prefetch_related("tags")
+        .order_by(*order)[: size + 1]
     )
     next_cursor = ""
     if len(rows) > size:
@@ -204,7 +239,9 @@ def ticket_get_for(*, user, pk: int) -> Ticket:
     """A ticket for a desk page; the caller has checked the role (every agent reads every
     ticket of the company, SPEC 1). Unknown ids answer 404."""
     ticket = (
-        Ticket.objects.select_related("organisation", "contact", "assignee__user", "team")
+        Ticket.objects.select_related(
+            "organisation", "contact", "assignee__user", "team", "merged_into", "linked_to"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -277,6 +314,8 @@ def event_sentence(event: TicketEvent, agents: dict, teams: dict) -> str:
             return _("Out-of-hours decision back to the calendar")
         state = _("out of hours") if new else _("in hours")
         return _("Intervention set %(state)s: %(reason)s") % {"state": state, "reason": reason}
+    if event.kind in ORGANISE_KINDS:
+        return organise_sentence(event)
     return ""
 
 

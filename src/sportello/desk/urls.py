@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_notify
+from . import views, views_notify, views_organise
 
 app_name = "desk"
 urlpatterns = [
@@ -36,6 +36,17 @@ urlpatterns = [
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("canned/", views.canned_list, name="canned"),
     path("preferences/", views.preferences, name="preferences"),
+    # Tags, merge, split, related tickets, saved views (views_organise).
+    path("ticket/<int:pk>/tags/", views_organise.tags, name="tags"),
+    path("ticket/<int:pk>/tags/remove/", views_organise.tag_remove, name="tag-remove"),
+    path("ticket/<int:pk>/merge/", views_organise.merge, name="merge"),
+    path("ticket/<int:pk>/message/<int:message_pk>/split/", views_organise.split, name="split"),
+    path("ticket/<int:pk>/link/", views_organise.link, name="link"),
+    path("ticket/<int:pk>/unlink/<int:other_pk>/", views_organise.unlink, name="unlink"),
+    path("merge/", views_organise.merge_selected, name="merge-selected"),
+    path("views/", views_organise.saved_views, name="views"),
+    path("views/<int:pk>/rename/", views_organise.saved_view_rename, name="view-rename"),
+    path("views/<int:pk>/delete/", views_organise.saved_view_delete, name="view-delete"),
     # Notifications and the unknown caller's number (views_notify).
     path("notifications/", views_notify.notifications, name="notifications"),
     path("notifications/bell/", views_notify.notifications_badge, name="notifications-bell"),

@@ -167,6 +167,10 @@ class TicketAdmin(admin.ModelAdmin):
         "closed_at",
         "charge_lines",
         "conversation",
+        # Written by tickets.tagging and tickets.merging, from the desk.
+        "merged_into",
+        "related",
+        "tags",
     ]
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]

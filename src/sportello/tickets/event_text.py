@@ -61,12 +61,23 @@ def _labels() -> dict[str, str]:
         "comment": _("comment"),
         "assignee": _("assignee"),
         "team": _("team"),
+        "tags": _("tags"),
+        "merged_into": _("merged into"),
+        "merged": _("merged here"),
+        "split_to": _("message moved to"),
+        "split_from": _("split from"),
+        "related": _("related ticket"),
+        "messages": _("messages"),
+        "interventions": _("interventions"),
+        "attachments": _("attachments"),
     }
 
 
 def _value(key: str, value, event: TicketEvent) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key in CHOICES:
@@ -117,7 +128,7 @@ def event_text(event: TicketEvent) -> str:
     labels = _labels()
     parts = []
     for key, value in (event.data or {}).items():
-        if key in ("message", "intervention", "attachment") and isinstance(value, int):
+        if key in ("message", "intervention", "attachment", "ticket") and isinstance(value, int):
             continue  # an id: the row itself is listed on the ticket
         label = labels.get(key, key.replace("_", " "))
         if isinstance(value, list) and len(value) == 2:

@@ -28,3 +28,8 @@ ticket_opened = Signal()
 # opened_with_written (the ticket was just opened with that many written messages and
 # nothing else; None otherwise) and, for a status change, status=(old, new) and actor.
 pricing_changed = Signal()
+
+# Messages and attachments moved from one ticket to another (a merge, a split), by
+# QuerySet.update, which sends no post_save. Arguments: ticket_ids (every ticket whose
+# conversation changed). The search index rebuilds their documents.
+conversation_moved = Signal()

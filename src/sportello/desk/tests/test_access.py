@@ -13,13 +13,14 @@ from django.core.files.base import ContentFile
 from django.urls import get_resolver, resolve, reverse
 
 from sportello.customers.models import ContactPhone
-from sportello.desk.models import CannedReply, Notification, RunningTimer
+from sportello.desk.models import CannedReply, Notification, RunningTimer, SavedView
 from sportello.mail.models import RawMessage
 from sportello.territory import services as territory
 from sportello.territory.models import AgendaFeed, Visit
 from sportello.tickets import services as tickets
+from sportello.tickets import tagging
 from sportello.tickets.inputs import MessageInput
-from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
+from sportello.tickets.models import Attachment, Intervention, Message, Tag, Ticket, TicketEvent
 
 from .support import PASSWORD
 
@@ -77,8 +78,24 @@ def world(people, tmp_path):
     notification = Notification.objects.create(
         agent=people["bob"], kind="mention", ticket=ticket, created_at=ticket.created_at
     )
+    other = tickets.ticket_open(
+        subject="Stampante, secondo messaggio",
+        channel="email",
+        contact=people["alice"],
+        message=MessageInput(text="Ancora non stampa", sender="alice@alice.example.it"),
+    )
+    third = tickets.ticket_open(
+        subject="Rete", channel="email", contact=people["alice"], message=MessageInput(text="Lenta")
+    )
+    tagging.ticket_tags_change(ticket=ticket, add=["stampante"])
+    shared = SavedView.objects.create(
+        owner=people["sara"], name="Urgenti", shared=True, queue="open"
+    )
     return {
         "visits": visits,
+        "other": other,
+        "third": third,
+        "shared_view": shared,
         "notification": notification,
         "contact": people["alice"].pk,
         "canned": canned,
@@ -134,6 +151,46 @@ def urls(w):
             reverse("desk:billing", args=[t]),
             {"waive_call_fee": "on", "waive_reason": "posta giù"},
             BILLING,
+        ),
+        ("post", reverse("desk:tags", args=[t]), {"tags": "stampante, toner"}, AGENT),
+        ("post", reverse("desk:tag-remove", args=[t]), {"name": "toner"}, AGENT),
+        ("post", reverse("desk:link", args=[t]), {"number": w["third"].number}, AGENT),
+        ("post", reverse("desk:unlink", args=[t, w["third"].pk]), {}, AGENT),
+        ("get", reverse("desk:views"), {}, AGENT),
+        (
+            "post",
+            reverse("desk:views"),
+            {"name": "Le mie", "queue": "open", "sort": "-created", "columns": ["subject"]},
+            AGENT,
+        ),
+        ("get", reverse("desk:queue") + f"?view={w['shared_view'].pk}", {}, AGENT),
+        (
+            "post",
+            reverse("desk:view-rename", args=[w["shared_view"].pk]),
+            {"name": "Top"},
+            SUPERVISOR,
+        ),
+        ("post", reverse("desk:view-delete", args=[w["shared_view"].pk]), {}, SUPERVISOR),
+        (
+            "post",
+            reverse("desk:split", args=[w["other"].pk, w["other"].first_message.pk]),
+            {"subject": "A parte"},
+            AGENT,
+        ),
+        ("get", reverse("desk:merge", args=[t]), {}, AGENT),
+        ("get", reverse("desk:merge", args=[t]) + f"?into={w['other'].pk}", {}, AGENT),
+        ("post", reverse("desk:merge", args=[t]), {"into": w["other"].pk}, AGENT),
+        (
+            "get",
+            reverse("desk:merge-selected") + f"?ids={w['other'].pk}&ids={w['third'].pk}",
+            {},
+            AGENT,
+        ),
+        (
+            "post",
+            reverse("desk:merge-selected"),
+            {"ids": [w["other"].pk, w["third"].pk], "target": w["other"].pk},
+            AGENT,
         ),
         ("get", reverse("desk:attachment", args=[w["attachment"].pk]), {}, AGENT),
         ("get", reverse("mail:raw-download", args=[w["raw"].pk]), {}, AGENT),
@@ -210,9 +267,17 @@ def snapshot():
         RunningTimer.objects.count(),
         Ticket.objects.count(),
         CannedReply.objects.count(),
-        list(Ticket.objects.values_list("priority", "assignee", "waive_call_fee")),
         list(Visit.objects.order_by("pk").values_list("state", "technician")),
         list(AgendaFeed.objects.values_list("agent", "token_sha256")),
+        list(
+            Ticket.objects.order_by("pk").values_list(
+                "priority", "assignee", "waive_call_fee", "status", "merged_into"
+            )
+        ),
+        list(SavedView.objects.order_by("pk").values_list("name", "shared")),
+        Tag.objects.count(),
+        Ticket.tags.through.objects.count(),
+        Ticket.related.through.objects.count(),
         list(Notification.objects.values_list("pk", "read_at")),
         ContactPhone.objects.count(),
     )
@@ -270,6 +335,12 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("post", reverse("territory:visit-done", args=[999999])),
         ("post", reverse("territory:visit-cancel", args=[999999])),
         ("post", reverse("territory:visit-schedule", args=[999999])),
+        ("post", reverse("desk:tags", args=[999999])),
+        ("post", reverse("desk:merge", args=[999999])),
+        ("post", reverse("desk:unlink", args=[world["ticket"].pk, 999999])),
+        ("post", reverse("desk:split", args=[world["ticket"].pk, 999999])),
+        ("post", reverse("desk:view-rename", args=[999999])),
+        ("post", reverse("desk:view-delete", args=[999999])),
         ("post", reverse("desk:notification-open", args=[999999])),
         ("post", reverse("desk:notification-read", args=[999999])),
     ]
@@ -286,6 +357,21 @@ def test_an_agent_cannot_stop_another_agents_timer(client, people, world):
     response = client.post(reverse("desk:timer-stop", args=[world["ticket"].pk, world["timer"].pk]))
     assert response.status_code == 404
     assert RunningTimer.objects.filter(pk=world["timer"].pk).exists()
+
+
+def test_another_agents_personal_view_is_not_found_and_stays(client, people, world):
+    mine = SavedView.objects.create(owner=people["bob"], name="Mie", queue="mine")
+    client.login(username="mario", password=PASSWORD)
+    before = snapshot()
+    assert client.get(reverse("desk:queue") + f"?view={mine.pk}").status_code == 404
+    assert (
+        client.post(reverse("desk:view-rename", args=[mine.pk]), {"name": "x"}).status_code == 404
+    )
+    assert client.post(reverse("desk:view-delete", args=[mine.pk])).status_code == 404
+    # Not even a supervisor opens or changes someone's personal view.
+    client.login(username="sara", password=PASSWORD)
+    assert client.post(reverse("desk:view-delete", args=[mine.pk])).status_code == 404
+    assert snapshot() == before
 
 
 def test_private_pages_are_never_cached(client, people, world):

@@ -502,3 +502,137 @@ def test_an_unknown_callers_number_is_linked_to_a_contact(browser, server, shots
     assert page.locator("#caller >> text=non è ancora di nessun contatto").count() == 0
     assert errors == []
     context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_tag_save_a_view_and_merge_two_tickets(browser, server, shots, device):
+    """Tag a ticket on its page and another from the bulk bar, filter the queue by the
+    tag with chosen columns, save it as a view, then merge the two from the view: the
+    call of the merged ticket is billed on the one kept, which links back."""
+    server["manage"](
+        "shell",
+        code=f"""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+        from sportello.customers.models import Contact
+        from sportello.staff.models import Agent
+        from sportello.tickets.inputs import MessageInput
+        from sportello.tickets.services import intervention_add, ticket_open
+        alice = Contact.objects.get(first_name="Alice")
+        sender = "alice@studio-rossi.example.it"
+        ticket_open(subject="Toner esaurito ({device})", channel="email", contact=alice,
+                    message=MessageInput(text="Il toner è finito.", sender=sender))
+        again = ticket_open(subject="Toner ancora esaurito ({device})", channel="email",
+                            contact=alice,
+                            message=MessageInput(text="Vi avevo scritto del toner.", sender=sender))
+        intervention_add(ticket=again, kind="phone", duration_seconds=12 * 60,
+                         started_at=datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Rome")),
+                         technician=Agent.objects.get(user__username="bob-{device}"))
+        """,
+    )
+    url = server["url"]
+    context = browser.new_context(viewport=VIEWPORTS[device], locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+
+    def shot(name):
+        page.screenshot(path=str(shots / f"{device}-organise-{name}.png"), full_page=True)
+
+    def audited():
+        assert page.evaluate(A11Y_AUDIT) == []
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.goto(f"{url}/desk/login/")
+    page.get_by_label("Nome utente").fill(f"bob-{device}")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    first, second = f"Toner esaurito ({device})", f"Toner ancora esaurito ({device})"
+    tag = f"toner-{device}"  # both viewports share the server
+
+    def filters_open():
+        if not page.locator("details.filters-box").evaluate("d => d.open"):
+            page.get_by_text("Filtri e ordine").click()
+
+    # Tag the first on its page.
+    page.goto(f"{url}/desk/?queue=open")
+    page.get_by_role("link", name=first).click()
+    page.get_by_label("Tag, separati da virgole").fill(f"Toner-{device}, stampante")
+    page.get_by_role("button", name="Salva tag").click()
+    page.wait_for_selector("text=Tag salvati.")
+    assert page.locator(".entry.event", has_text=f"Tag aggiunti: stampante, {tag}").count() == 1
+    audited()
+    shot("ticket-tagged")
+
+    # Tag the second from the bulk bar.
+    page.goto(f"{url}/desk/?queue=open")
+    page.locator("tr", has_text=second).locator("input[name=ids]").check()
+    page.locator("#bulk-action").select_option("tag")
+    page.locator("#bulk-text").fill(tag)
+    page.get_by_role("button", name="Applica").click()
+    page.wait_for_selector("text=1 ticket aggiornati.")
+
+    # Filter by the tag, choose the columns, save the view.
+    filters_open()
+    page.get_by_role("combobox", name="Tag", exact=True).fill(tag)
+    for column in ("Organizzazione", "Assegnatario", "Aperto il"):
+        box = page.locator("fieldset.columns").get_by_label(column, exact=True)
+        if box.is_checked():
+            box.uncheck()
+    page.locator("fieldset.columns").get_by_label("Numero", exact=True).check()
+    page.get_by_role("button", name="Filtra").click()
+    page.wait_for_url(re.compile(rf"tag={tag}"))
+    assert page.locator("tr[data-row]").count() == 2
+    filters_open()
+    page.get_by_label("Salva come vista di nome").fill(f"Toner {device}")
+    page.get_by_role("button", name="Salva vista").click()
+    page.wait_for_selector(f"text=Vista Toner {device} salvata.")
+    page.wait_for_url(re.compile(r"\?view=\d+$"))
+    view = page.locator(".saved-views a[aria-current=page]")
+    assert (
+        view.inner_text().startswith(f"Toner {device}")
+        and view.locator(".count").inner_text() == "2"
+    )
+    assert (
+        page.locator("th.col-number").count() == 1
+        and page.locator("th.col-organisation").count() == 0
+    )
+    assert page.locator("tr[data-row] .tag", has_text=tag).count() == 2
+    audited()
+    shot("saved-view")
+
+    # Merge the two from the view: keep the first, the second's call moves to it.
+    for subject in (first, second):
+        page.locator("tr", has_text=subject).locator("input[name=ids]").check()
+    page.locator("#bulk-action").select_option("merge")
+    page.get_by_role("button", name="Applica").click()
+    page.wait_for_url(re.compile(r"/desk/merge/"))
+    page.locator("label", has_text=first).click()
+    audited()
+    shot("merge-confirm")
+    page.get_by_role("button", name="Unisci", exact=True).click()
+    page.wait_for_selector("text=1 ticket unito a")
+    assert page.locator("h1").inner_text() == first
+    assert page.locator(".entry.event", has_text="unito qui").count() == 1
+    assert page.locator(".entry.work", has_text="Telefonata").count() == 1
+    assert re.search(r"= 30,00\s€", page.locator("#preview").inner_text())
+    audited()
+    shot("merged-kept")
+    page.locator("#organise").get_by_role("link", name=re.compile("Toner ancora")).click()
+    assert page.locator(".notice.merged").is_visible()
+    assert "Unito in" in page.locator(".notice.merged").inner_text()
+    audited()
+    shot("merged-gone")
+    assert errors == []
+    context.close()

@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_constraint_messages'),
+        ("tickets", "0005_constraint_messages"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'created'), ('status', 'status changed'), ('assigned', 'assigned'), ('changed', 'fields changed'), ('message', 'message added'), ('attachment', 'attachment added'), ('intervention', 'intervention recorded'), ('intervention_changed', 'intervention changed'), ('billing', 'billing'), ('visit', 'visit planned or closed')], max_length=24, verbose_name='kind'),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("status", "status changed"),
+                    ("assigned", "assigned"),
+                    ("changed", "fields changed"),
+                    ("message", "message added"),
+                    ("attachment", "attachment added"),
+                    ("intervention", "intervention recorded"),
+                    ("intervention_changed", "intervention changed"),
+                    ("billing", "billing"),
+                    ("visit", "visit planned or closed"),
+                ],
+                max_length=24,
+                verbose_name="kind",
+            ),
         ),
     ]
