@@ -24,7 +24,7 @@ How it parses:
 * Everything else is an attachment, with its bytes as they were sent:
   ``message/rfc822`` parts are kept as ``.eml`` files, a TNEF ``winmail.dat`` is
   unpacked when the optional ``tnefparse`` package is installed.
-* ``auto_kind`` says whether a machine sent the mail (rules: ``_classify_auto``).
+* ``auto_kind`` says whether a machine sent the mail (rules: ``auto._classify_auto``).
 
 The package, one module a step (each imports only the ones above it):
 

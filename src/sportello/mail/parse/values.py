@@ -35,7 +35,7 @@ class ParsedMessage:
     """What the help desk needs from one e-mail. Addresses are lower-cased.
 
     ``auto_kind`` is None for mail written by a person, else ``"auto-reply"``,
-    ``"bounce"`` or ``"mailing-list"`` (rules: ``_classify_auto``). For a bounce,
+    ``"bounce"`` or ``"mailing-list"`` (rules: ``auto._classify_auto``). For a bounce,
     ``bounced_message_ids`` are the Message-IDs of the mail that did not arrive,
     ``bounce_recipients`` who did not get it, ``bounce_status`` the first RFC 3463
     status code (``"5.1.1"``) when the report has one.
