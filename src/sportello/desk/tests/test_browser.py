@@ -10,25 +10,17 @@ test-artifacts/desk-browser/. Every desk page passes the portal's accessibility 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import textwrap
-import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from sportello.portal.tests.browser import (
     A11Y_AUDIT,
-    Mailbox,
     body_of,
     desk_signed_in,
-    free_port,
+    served_with_mailbox,
 )
 
 REPO = Path(__file__).resolve().parents[4]
@@ -70,48 +62,9 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, 
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, smtp):
+def server(tmp_path_factory):
     """``sportello serve`` with two customers' tickets waiting, unassigned."""
-    controller, mailbox = smtp
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SPORTELLO_SMTP_BIND", "SPORTELLO_LMTP_BIND")
-    }
-    env.update(
-        SPORTELLO_DATA_DIR=str(tmp_path_factory.mktemp("desk-server")),
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(controller.port),
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        SPORTELLO_SITE_URL=url,
-        SPORTELLO_HUEY_IMMEDIATE="1",
-        SPORTELLO_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="sportello.settings",
-    )
-
-    def manage(*args, code=None):
-        cmd = [sys.executable, "-m", "sportello", *args]
-        if code:
-            cmd += ["-c", textwrap.dedent(code)]
-        done = subprocess.run(cmd, env=env, timeout=180, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    manage("migrate", "-v0")
-    manage(
-        "shell",
-        code=f"""
+    setup = f"""
         from decimal import Decimal
         from django.contrib.auth import get_user_model
         from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
@@ -147,30 +100,9 @@ def server(tmp_path_factory, smtp):
                            contact=alice)
         for status in ("open", "resolved"):
             ticket_change_status(ticket=done, status=status, notify=False)
-        """,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sportello", "serve", "--bind", f"127.0.0.1:{port}",
-         "--no-migrate", "--no-worker", "--web-workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("sportello serve did not answer /health within 30 s")
-        time.sleep(0.2)
-    yield {"url": url, "mailbox": mailbox, "manage": manage}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        """
+    with served_with_mailbox(tmp_path_factory.mktemp("desk-server"), setup=setup) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,27 @@
-"""What the browser tests of the portal and of the desk share: a real SMTP server's
-mailbox (aiosmtpd), a free loopback port and the in-browser accessibility audit."""
+"""What the browser tests of the portal, of the desk and of the README share: a Sportello
+of their own (data directory, environment, ``manage()``, ``sportello serve`` on a loopback
+port, waited for on ``/health``), a real SMTP server's mailbox (aiosmtpd), a free loopback
+port and the in-browser accessibility audit."""
 
 from __future__ import annotations
 
 import contextlib
 import email
 import email.policy
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from sportello.core.testenv import wait_for
+from sportello.core.testenv import Loopback, Output, wait_for
 
 
 class Mailbox:
@@ -22,6 +30,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
+        self.port: int | None = None  # set by loopback_mailbox()
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -116,6 +125,118 @@ def page_errors(page) -> list[str]:
         ),
     )
     return errors
+
+
+@contextmanager
+def loopback_mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback keeping what it receives; its port is ``.port``."""
+    mailbox = Mailbox()
+    server = Loopback(mailbox)
+    server.start()
+    mailbox.port = server.port
+    try:
+        yield mailbox
+    finally:
+        server.stop()
+
+
+class Sportello:
+    """A Sportello of its own for a browser test, as ``make run`` sets one up: a data
+    directory (SQLite database, queue, files), a loopback port, and the environment of
+    its commands. Nothing of this process's own configuration reaches it (no
+    ``SPORTELLO_*``, ``EMAIL_*``, ``DATABASE_URL`` or ``REDIS_URL``): only ``settings``,
+    and, with a ``mailbox``, outgoing mail sent there by SMTP."""
+
+    def __init__(self, data_dir: Path, *, mailbox: Mailbox | None = None, **settings: str):
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SPORTELLO_", "EMAIL_")) and k not in ("DATABASE_URL", "REDIS_URL")
+        }
+        env.update(
+            SPORTELLO_DATA_DIR=str(self.data_dir),
+            SPORTELLO_BIND=f"127.0.0.1:{self.port}",
+            SPORTELLO_LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="sportello.settings",
+            PYTHONUNBUFFERED="1",
+        )
+        if mailbox is not None:
+            env.update(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=str(mailbox.port),
+            )
+        env.update(settings)
+        self.env = env
+
+    def manage(self, *args: str, code: str | None = None) -> str:
+        """``sportello ARGS`` (``code``: ``-c`` with it dedented); its standard output.
+        Fails the test, with the command's standard error, when the command fails."""
+        cmd = [sys.executable, "-m", "sportello", *args]
+        if code:
+            cmd += ["-c", textwrap.dedent(code)]
+        done = subprocess.run(cmd, env=self.env, timeout=180, capture_output=True, text=True)
+        assert done.returncode == 0, f"sportello {' '.join(args)}: {done.stderr}"
+        return done.stdout
+
+    @contextmanager
+    def serve(self, *args: str, ports: tuple[int, ...] = ()) -> Iterator[Output]:
+        """``sportello serve ARGS``, ready once ``/health`` answers 200 (and every one of
+        ``ports`` takes a connection); stopped, with what it started, on leaving. Yields
+        its output (standard output and error), read as it comes."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sportello", "serve", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its worker and receiver too can be stopped at once
+        )
+        output = Output(proc.stdout)
+        try:
+            wait_for(lambda: self._ready(proc, output, ports), what="sportello serve to answer")
+            yield output
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def _ready(self, proc: subprocess.Popen, output: Output, ports: tuple[int, ...]) -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sportello serve exited with {proc.returncode}: {output.text()}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:  # noqa: S310
+                if response.status != 200:
+                    return False
+            for port in ports:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    pass
+        except OSError:
+            return False
+        return True
+
+
+@contextmanager
+def served_with_mailbox(data_dir: Path, *, setup: str) -> Iterator[dict]:
+    """What the portal's and the desk's browser tests run against: a :class:`Sportello`
+    whose mail goes to a loopback mailbox, whose links name it, whose background tasks
+    run within the request (no worker to wait for), migrated, prepared by the ``setup``
+    code (run in ``sportello shell``) and served by two web workers.
+
+    Yields ``{"url", "manage", "mailbox"}``."""
+    with loopback_mailbox() as mailbox:
+        site = Sportello(data_dir, mailbox=mailbox, SPORTELLO_HUEY_IMMEDIATE="1")
+        site.env["SPORTELLO_SITE_URL"] = site.url
+        site.manage("migrate", "-v0")
+        site.manage("shell", code=setup)
+        with site.serve("--no-migrate", "--no-worker", "--web-workers", "2"):
+            yield {"url": site.url, "manage": site.manage, "mailbox": mailbox}
 
 
 # Accessibility, checked in the browser on every public page: what the browser computes

@@ -11,21 +11,13 @@ the browser for labels, tab order, a visible focus and WCAG colour contrast.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import textwrap
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from sportello.core.testenv import wait_for
-
-from .browser import A11Y_AUDIT, Mailbox, body_of, free_port
+from .browser import A11Y_AUDIT, body_of, served_with_mailbox
 from .support import SCREENSHOTS_KEY
 
 REPO = Path(__file__).resolve().parents[4]
@@ -40,75 +32,17 @@ PNG = (
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, smtp):
+def server(tmp_path_factory):
     """``sportello serve`` on a free loopback port, with its own SQLite data directory."""
-    controller, mailbox = smtp
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SPORTELLO_SMTP_BIND", "SPORTELLO_LMTP_BIND")
-    }
-    env.update(
-        SPORTELLO_DATA_DIR=str(tmp_path_factory.mktemp("portal-server")),
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(controller.port),
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        SPORTELLO_SITE_URL=url,
-        SPORTELLO_HUEY_IMMEDIATE="1",  # mail leaves within the request: no worker to wait for
-        SPORTELLO_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="sportello.settings",
-    )
-
-    def manage(*args, code=None):
-        cmd = [sys.executable, "-m", "sportello", *args]
-        if code:
-            cmd += ["-c", textwrap.dedent(code)]
-        subprocess.run(cmd, env=env, check=True, timeout=120, capture_output=True)
-
-    manage("migrate", "-v0")
-    manage(
-        "shell",
-        code=f"""
+    setup = f"""
         from sportello.customers.models import Organisation, OrganisationDomain
         from sportello.tickets.tests.factories import AgentFactory, UserFactory
         org = Organisation.objects.create(name="Cliente Browser S.r.l.", hourly_rate=60)
         OrganisationDomain.objects.create(organisation=org, domain="{DOMAIN}")
         AgentFactory(user=UserFactory(username="bob", first_name="Bob", is_staff=True))
-        """,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sportello", "serve", "--bind", f"127.0.0.1:{port}",
-         "--no-migrate", "--no-worker", "--web-workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sportello serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_for(healthy, what="sportello serve to answer /health")
-    yield {"url": url, "manage": manage, "mailbox": mailbox}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        """
+    with served_with_mailbox(tmp_path_factory.mktemp("portal-server"), setup=setup) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,24 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
 import smtplib
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from .browser import Sportello, body_of, free_port
+
 REPO = Path(__file__).resolve().parents[4]
 README = REPO / "README.md"
 ARTIFACTS = REPO / "test-artifacts" / "first-hour"
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes between mails
 PASSWORD = "Sportello-readme-2026!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def readme_smtp_example(port: int) -> str:
@@ -72,73 +65,27 @@ class SentMail:
         raise AssertionError(f"no matching e-mail within {timeout}s; got {subjects}")
 
 
-def body_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     """``make run``'s three commands on free ports, in a data directory of its own."""
     data = tmp_path_factory.mktemp("first-hour")
-    web, smtp = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SPORTELLO_", "EMAIL_")) and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(
-        SPORTELLO_DATA_DIR=str(data),
-        SPORTELLO_BIND=f"127.0.0.1:{web}",
+    smtp = free_port()
+    site = Sportello(
+        data,
         SPORTELLO_SMTP_BIND=f"127.0.0.1:{smtp}",
         # What the Makefile's run target sets.
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        SPORTELLO_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="sportello.settings",
     )
-    sportello = [sys.executable, "-m", "sportello"]
-
-    def manage(*args: str) -> str:
-        done = subprocess.run(
-            [*sportello, *args], env=env, check=True, timeout=180, capture_output=True, text=True
-        )
-        return done.stdout
-
-    manage("migrate", "--no-input")
-    demo = manage("demo")
-    proc = subprocess.Popen(
-        [*sportello, "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{web}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                with socket.create_connection(("127.0.0.1", smtp), timeout=2):
-                    if response.status == 200:
-                        break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("sportello serve did not answer on its web and SMTP ports in 60 s")
-        time.sleep(0.3)
-    yield {
-        "url": url,
-        "smtp": smtp,
-        "demo": demo,
-        "manage": manage,
-        "mail": SentMail(data / "sent-mail"),
-    }
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
+    site.manage("migrate", "--no-input")
+    demo = site.manage("demo")
+    with site.serve(ports=(smtp,)):
+        yield {
+            "url": site.url,
+            "smtp": smtp,
+            "demo": demo,
+            "manage": site.manage,
+            "mail": SentMail(data / "sent-mail"),
+        }
 
 
 @pytest.mark.slow
