@@ -33,7 +33,7 @@ from sportello.customers.models import BillingMode, Organisation
 from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
 from sportello.tickets.services import SYSTEM, Actor
 
-from . import fatturapa
+from . import fatturapa, prepaid
 from .errors import (
     FatturaPAInvalidError,
     StatementBlockedError,
@@ -353,6 +353,7 @@ def _renumber_and_total(statement: Statement) -> Statement:
     lines = list(statement.lines.select_related("ticket_row__ticket"))
     lines.sort(
         key=lambda line: (
+            line.code == prepaid.CODE and not line.manual,  # prepaid deductions: last
             line.manual,
             line.ticket_row.ticket.number if line.ticket_row else "",
             line.position,
@@ -554,6 +555,7 @@ def _draft_many(
         StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
         new_lines = []
         lines_by_statement: dict[int, list[StatementLine]] = {}
+        bundles = prepaid.bundles_for(list(drafts))  # prepaid hours: the projected draw-down
         for statement in drafts.values():
             out = []
             for row in rows_by_statement[statement.pk]:
@@ -588,6 +590,15 @@ def _draft_many(
             for line in manual[statement.pk]:
                 line.position = len(out)
                 out.append(line)
+            deductions = prepaid.draft_lines(
+                statement,
+                rows_by_statement[statement.pk],
+                bundles.get(statement.organisation_id),
+                vat,
+                len(out),
+            )
+            new_lines.extend(deductions)
+            out.extend(deductions)
             lines_by_statement[statement.pk] = out
         StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
         StatementLine.objects.bulk_create(new_lines, batch_size=2000)
@@ -1012,8 +1023,12 @@ def statement_issue(
                 provisional=True,
                 position=3_000_000,
             )
-            _renumber_and_total(statement)
-        return _issue(statement, actor, issue_date)
+        # Prepaid hours: drawn now, from the balances of this moment (drafts projected).
+        plan = prepaid.issue_plan(statement, _vat_percent(statement.period))
+        _renumber_and_total(statement)
+        issued = _issue(statement, actor, issue_date)
+        prepaid.issue_record(issued, plan, actor)
+        return issued
 
 
 def statements_issue_month(
@@ -1099,7 +1114,12 @@ def note_issue(
                     field="amount",
                 )
             checked.append((description, amount, vat_percent, natura))
+        returns = []
+        asked = sum((c[1] for c in checked), Decimal("0.00"))
         if kind == Statement.Kind.CREDIT_NOTE:
+            # Work paid with prepaid hours goes back to the hours first, the rest as money.
+            returns = prepaid.note_plan(original, asked)
+            returned = sum((r.amount for r in returns), Decimal("0.00"))
             credited = sum(
                 (
                     n.net
@@ -1109,8 +1129,7 @@ def note_issue(
                 ),
                 Decimal("0.00"),
             )
-            asked = sum((c[1] for c in checked), Decimal("0.00"))
-            if credited + asked > original.net:
+            if credited + asked - returned > original.net:
                 raise StatementInputError(
                     _(
                         "Statement %(number)s has a net of %(net)s and %(credited)s already "
@@ -1146,11 +1165,16 @@ def note_issue(
             )
             for n, (description, amount, vat_percent, natura) in enumerate(checked)
         )
+        StatementLine.objects.bulk_create(
+            prepaid.note_lines(note, returns, default_vat, len(checked))
+        )
         _renumber_and_total(note)
         blockers = [b for b in statement_blockers(note) if b.code != "empty"]
         if blockers:
             raise StatementBlockedError(" ".join(b.message for b in blockers), blockers=blockers)
-        return _issue(note, actor, issue_date)
+        note = _issue(note, actor, issue_date)
+        prepaid.note_record(note, returns, actor)
+        return note
 
 
 def credit_note_issue(*, statement: Statement, lines: list[dict], reason: str, **kw) -> Statement:

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import prepaid_urls, views
 
 app_name = "billing"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("statement/<int:pk>/xml/", views.statement_xml, name="statement-xml"),
     path("month/fatturapa.zip", views.month_download, {"fmt": "zip"}, name="month-zip"),
     path("month/addebiti.csv", views.month_download, {"fmt": "csv"}, name="month-csv"),
+    path("prepaid/", include(prepaid_urls)),
 ]

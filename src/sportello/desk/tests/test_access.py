@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import get_resolver, resolve, reverse
 
+from sportello.billing.models import PrepaidBundle
 from sportello.desk.models import CannedReply, RunningTimer
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
@@ -122,6 +123,14 @@ def urls(w):
         ("post", reverse("billing:statement", args=[999999]), {"action": "issue"}, BILLING),
         ("get", reverse("billing:statement-pdf", args=[999999]), {}, BILLING),
         ("get", reverse("billing:statement-xml", args=[999999]), {}, BILLING),
+        ("get", reverse("billing:prepaid"), {}, BILLING),
+        ("get", reverse("billing:prepaid-org", args=[w["ticket"].organisation_id]), {}, BILLING),
+        (
+            "post",
+            reverse("billing:prepaid-org", args=[w["ticket"].organisation_id]),
+            {"action": "buy", "bought_in": "hours", "hours": "1", "purchased_on": "2026-12-01"},
+            BILLING,
+        ),
     ]
 
 
@@ -148,6 +157,7 @@ def snapshot():
         RunningTimer.objects.count(),
         Ticket.objects.count(),
         CannedReply.objects.count(),
+        PrepaidBundle.objects.count(),
         list(Ticket.objects.values_list("priority", "assignee", "waive_call_fee")),
     )
 
@@ -197,6 +207,8 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("get", reverse("desk:preview", args=[999999])),
         ("post", reverse("desk:note", args=[999999])),
         ("post", reverse("desk:billing", args=[999999])),
+        ("get", reverse("billing:prepaid-org", args=[999999])),
+        ("post", reverse("billing:prepaid-org", args=[999999])),
         ("post", reverse("desk:timer-stop", args=[world["ticket"].pk, 999999])),
         ("get", reverse("desk:attachment", args=[999999])),
         ("get", reverse("mail:raw-download", args=[999999])),
