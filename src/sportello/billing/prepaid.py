@@ -14,7 +14,6 @@ bundles the statement drew from). The arithmetic is ``prepaid_rules`` (plain dat
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -22,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import Organisation
@@ -42,7 +41,6 @@ from .models import (
     StatementTicket,
 )
 from .signals import prepaid_balance_low
-from .vat import money
 
 ZERO = Decimal("0.00")
 CODE = "prepaid"
@@ -556,7 +554,13 @@ class IssuePlan:
 def issue_plan(statement: Statement, vat) -> IssuePlan | None:
     """At issue: lock the organisation's bundles, draw from the balances of this moment
     and put the statement's prepaid lines in line with it (the caller totals again)."""
-    found = bundles_for([statement.organisation_id], lock=True).get(statement.organisation_id)
+    return lines_refresh(statement, vat, lock=True)
+
+
+def lines_refresh(statement: Statement, vat, *, lock: bool = False) -> IssuePlan | None:
+    """The statement's prepaid lines again from its tickets and the bundles' balances
+    now (a ticket added to or moved off a draft); the caller totals again."""
+    found = bundles_for([statement.organisation_id], lock=lock).get(statement.organisation_id)
     statement.lines.filter(code=CODE, manual=False).delete()
     if not found:
         return None
@@ -788,17 +792,3 @@ def note_record(note: Statement, returns: list[rules.Return], actor: Actor = SYS
         statement=note,
     )
     balance_check(organisation=note.organisation, actor=actor)
-
-
-def movements_by_statement(organisation: Organisation) -> dict:
-    out = defaultdict(list)
-    for move in movements(organisation):
-        out[move.statement_id].append(move)
-    return out
-
-
-def date_text(value: date) -> str:
-    return date_format(value, "SHORT_DATE_FORMAT")
-
-
-__all__ = ["money"]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import Organisation
@@ -76,7 +77,7 @@ def prepaid_organisation(request, pk: int):
                 messages.success(
                     request,
                     _("Bundle of %(hours)s h (%(amount)s EUR) recorded.")
-                    % {"hours": bundle.hours, "amount": bundle.amount},
+                    % {"hours": localize(bundle.hours), "amount": localize(bundle.amount)},
                 )
             elif action == "correct":
                 bundle = get_object_or_404(PrepaidBundle, pk=post.get("bundle"), organisation=org)

@@ -719,6 +719,7 @@ def statement_ticket_add(*, statement: Statement, ticket: Ticket, actor: Actor =
             )
         last = statement.lines.order_by("-position").values_list("position", flat=True).first()
         _add_ticket_rows(statement, [ticket], provisional=True, position=(last or 0) + 1_000_000)
+        prepaid.lines_refresh(statement, _vat_percent(statement.period))
         _renumber_and_total(statement)
         _audit(statement, "ticket_added", actor, after={"ticket": ticket.number})
     return statement
@@ -745,6 +746,7 @@ def ticket_defer(
         )
         if row is not None:
             row.delete()  # its lines go with it (CASCADE)
+            prepaid.lines_refresh(statement, _vat_percent(statement.period))
             _renumber_and_total(statement)
         _audit(
             statement,

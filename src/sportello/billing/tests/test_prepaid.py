@@ -270,3 +270,17 @@ def test_the_low_balance_email_goes_once_per_crossing(
     assert len(mailoutbox) == 2
     assert BillingAudit.objects.filter(action="prepaid_low_balance").count() == 1
     assert StatementLine.objects.filter(code="prepaid").count() == 1
+
+
+def test_moving_a_ticket_off_the_draft_updates_the_projection(month, carla):
+    buy(month["org_a"], carla)  # 120.00
+    draft = st.statement_draft(organisation=month["org_a"], period=NOV).statement
+    t1, t2, t3, t4 = month["tickets"][:4]
+    for ticket in (t1, t2, t3):  # 130.00 of work off: T4's 120.00 is left
+        st.ticket_defer(ticket=ticket, period=NOV, actor=carla, reason="dopo")
+    draft.refresh_from_db()
+    assert [line.amount for line in prepaid_lines(draft)] == [D("-120.00")]
+    assert draft.net == D("0.00")
+    st.ticket_defer(ticket=t4, period=NOV, actor=carla, reason="dopo")
+    draft.refresh_from_db()
+    assert prepaid_lines(draft) == [] and draft.net == D("0.00")

@@ -11,6 +11,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -27,6 +28,7 @@ from .month import november
 pytestmark = pytest.mark.django_db
 NOV = date(2026, 11, 1)
 BENI = "FatturaElettronicaBody/DatiBeniServizi"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts" / "prepaid-pdf"
 
 
 @pytest.fixture
@@ -115,11 +117,13 @@ def test_the_pdf_shows_balance_before_used_after_and_the_overdraft(issued, tmp_p
         "158,60 €",
     ):
         assert expected in flat, expected
+    # Page 1 as an image, kept under test-artifacts/ to be looked at.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(ARTIFACTS / "page")],
         check=True,
     )
-    assert list(tmp_path.glob("page*.png"))
+    assert list(ARTIFACTS.glob("page*.png"))
 
 
 @pytest.fixture
