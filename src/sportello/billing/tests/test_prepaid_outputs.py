@@ -194,3 +194,17 @@ def test_a_draft_shows_the_projected_draw_down(billing_client):
     page = billing_client.get(reverse("billing:statement", args=[statement.pk])).content.decode()
     assert "previsione: le ore si scalano all'emissione del documento" in page
     assert "-120,00 €" in page
+
+
+def test_the_admin_shows_bundles_and_movements_read_only(issued, client):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    bundle = PrepaidBundle.objects.get()
+    for name in ("prepaidbundle", "prepaidmovement", "prepaidaccount"):
+        assert client.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200
+    page = client.get(reverse("admin:billing_prepaidbundle_change", args=[bundle.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.get(reverse("admin:billing_prepaidbundle_add")).status_code == 403
+    client.post(reverse("admin:billing_prepaidbundle_change", args=[bundle.pk]), {"hours": "99"})
+    bundle.refresh_from_db()
+    assert bundle.hours == D("2.00")
