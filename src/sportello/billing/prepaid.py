@@ -379,6 +379,19 @@ def balance_check(*, organisation: Organisation, actor: Actor = SYSTEM, on: date
     return False
 
 
+def balances_check(*, on: date | None = None) -> int:
+    """``balance_check`` for every organisation with a threshold (the daily task: an
+    expired bundle changes the balance without a movement). Returns how many were warned."""
+    warned = 0
+    for org_id in PrepaidAccount.objects.filter(threshold_hours__isnull=False).values_list(
+        "organisation_id", flat=True
+    ):
+        with transaction.atomic():
+            organisation = Organisation.objects.get(pk=org_id)
+            warned += bool(balance_check(organisation=organisation, on=on))
+    return warned
+
+
 # --- reads -------------------------------------------------------------------------------
 
 

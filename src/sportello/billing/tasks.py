@@ -31,3 +31,13 @@ def statements_draft_month(period: str, organisation_id: int | None, user_id: in
     org = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
     results = draft(period=date.fromisoformat(period), organisation=org, actor=Actor(user=user))
     return sum(1 for r in results if r.statement is not None)
+
+
+@db_periodic_task(crontab(hour="6", minute="10"))
+@lock_task("billing-prepaid-balances")
+def prepaid_balances_check() -> int:
+    """Every morning: a bundle that expired lowers the balance without a movement, so the
+    low-balance e-mail is checked for every organisation with a threshold."""
+    from .prepaid import balances_check
+
+    return balances_check()

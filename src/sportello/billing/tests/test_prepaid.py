@@ -284,3 +284,19 @@ def test_moving_a_ticket_off_the_draft_updates_the_projection(month, carla):
     st.ticket_defer(ticket=t4, period=NOV, actor=carla, reason="dopo")
     draft.refresh_from_db()
     assert prepaid_lines(draft) == [] and draft.net == D("0.00")
+
+
+def test_a_bundle_that_expires_is_warned_about_the_next_morning(
+    month, carla, mailoutbox, django_capture_on_commit_callbacks
+):
+    from sportello.billing.tasks import prepaid_balances_check
+
+    org = month["org_a"]
+    buy(org, carla, hours="5", expires_on=date(2026, 12, 31))
+    prepaid.threshold_set(organisation=org, hours="1", actor=carla)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert prepaid.balances_check(on=date(2026, 12, 31)) == 0  # still 5 h
+        assert prepaid.balances_check(on=date(2027, 1, 1)) == 1  # expired: 0 h
+        assert prepaid.balances_check(on=date(2027, 1, 2)) == 0  # once per crossing
+    assert [m.to for m in mailoutbox] == [["carla@init-s.it"]]  # Alice is no manager
+    assert prepaid_balances_check.call_local() == 0
