@@ -404,6 +404,7 @@ class DraftResult:
     blockers: list[Blocker] = field(default_factory=list)
     provisional: list[Ticket] = field(default_factory=list)
     tickets: int = 0
+    prepaid_used: Decimal = Decimal("0.00")  # projected deduction of prepaid hours
 
     def line(self) -> str:
         org = self.organisation
@@ -412,6 +413,8 @@ class DraftResult:
         s = self.statement
         state = "blocked: " + "; ".join(b.message for b in self.blockers) if self.blockers else "ok"
         extra = f"\t{len(self.provisional)} resolved, not final" if self.provisional else ""
+        if self.prepaid_used:
+            extra += f"\tprepaid hours -{self.prepaid_used} (drawn at issue)"
         return (
             f"{org.pk}\t{org.name}\tdraft {s.pk}\t{self.tickets} tickets\t"
             f"net {s.net}\tVAT {s.vat}\ttotal {s.total}\t{state}{extra}"
@@ -668,6 +671,14 @@ def _draft_many(
                     blockers,
                     offered[org.pk],
                     tickets=len(rows_by_statement[statement.pk]),
+                    prepaid_used=-sum(
+                        (
+                            line.amount
+                            for line in lines_by_statement[statement.pk]
+                            if line.code == prepaid.CODE and not line.manual
+                        ),
+                        Decimal("0.00"),
+                    ),
                 )
             )
         return results

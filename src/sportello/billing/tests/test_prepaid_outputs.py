@@ -208,3 +208,22 @@ def test_the_admin_shows_bundles_and_movements_read_only(issued, client):
     client.post(reverse("admin:billing_prepaidbundle_change", args=[bundle.pk]), {"hours": "99"})
     bundle.refresh_from_db()
     assert bundle.hours == D("2.00")
+
+
+def test_the_command_line_says_what_the_prepaid_hours_cover():
+    from django.core.management import call_command
+
+    month = november()
+    prepaid.bundle_buy(organisation=month["org_a"], hours="2", purchased_on=date(2026, 10, 1))
+    out = io.StringIO()
+    call_command("billing", "draft", "--month", "2026-11", stdout=out)
+    line = next(x for x in out.getvalue().splitlines() if month["org_a"].name in x)
+    assert "net 130.00\tVAT 28.60\ttotal 158.60\tok\tprepaid hours -120.00 (drawn at issue)" in line
+    out = io.StringIO()
+    call_command("billing", "issue", "--month", "2026-11", "--date", "2026-12-01", stdout=out)
+    line = next(x for x in out.getvalue().splitlines() if month["org_a"].name in x)
+    assert line.endswith(
+        "total 158.60\tprepaid hours used 2.00 h (120.00), left 0.00 h, overdraft 130.00"
+    )
+    other = next(x for x in out.getvalue().splitlines() if month["org_b"].name in x)
+    assert "prepaid" not in other
