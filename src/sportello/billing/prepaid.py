@@ -29,6 +29,7 @@ from sportello.staff.roles import can_bill
 from sportello.tickets.events import SYSTEM, Actor
 
 from . import prepaid_rules as rules
+from . import trail
 from .errors import BillingError
 from .models import (
     BillingAudit,
@@ -157,14 +158,7 @@ def _snapshot(bundle: PrepaidBundle) -> dict:
 
 
 def _audit(action: str, actor: Actor, before=None, after=None, statement=None) -> BillingAudit:
-    return BillingAudit.objects.create(
-        statement=statement,
-        action=action,
-        actor=actor.user,
-        actor_label=actor.display,
-        before=before or {},
-        after=after or {},
-    )
+    return trail.audit(statement, action, actor, before, after)
 
 
 def _balance(bundle: PrepaidBundle) -> Decimal:

@@ -33,7 +33,7 @@ from sportello.customers.models import BillingMode, Organisation
 from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
 from sportello.tickets.services import SYSTEM, Actor
 
-from . import fatturapa, prepaid
+from . import fatturapa, prepaid, trail
 from .errors import (
     FatturaPAInvalidError,
     StatementBlockedError,
@@ -375,15 +375,7 @@ def _renumber_and_total(statement: Statement) -> Statement:
     return statement
 
 
-def _audit(statement: Statement | None, action: str, actor: Actor, before=None, after=None):
-    return BillingAudit.objects.create(
-        statement=statement,
-        action=action,
-        actor=actor.user,
-        actor_label=actor.display,
-        before=before or {},
-        after=after or {},
-    )
+_audit = trail.audit
 
 
 def _check_draft(statement: Statement) -> None:
