@@ -568,9 +568,9 @@ def lines_refresh(statement: Statement, vat, *, lock: bool = False) -> IssuePlan
     """The statement's prepaid lines again from its tickets and the bundles' balances
     now (a ticket added to or moved off a draft); the caller totals again."""
     found = bundles_for([statement.organisation_id], lock=lock).get(statement.organisation_id)
-    statement.lines.filter(code=CODE, manual=False).delete()
-    if not found:
+    if not found:  # no bundle ever: no prepaid line either (bundles are never deleted)
         return None
+    statement.lines.filter(code=CODE, manual=False).delete()
     bundles, balances = found
     rows = list(statement.ticket_rows.select_related("ticket"))
     result = rules.draw_down(_charges(rows), _rules_bundles(bundles, balances))

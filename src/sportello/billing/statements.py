@@ -1028,9 +1028,11 @@ def statement_issue(
                 provisional=True,
                 position=3_000_000,
             )
+            _renumber_and_total(statement)
         # Prepaid hours: drawn now, from the balances of this moment (drafts projected).
         plan = prepaid.issue_plan(statement, _vat_percent(statement.period))
-        _renumber_and_total(statement)
+        if plan is not None:
+            _renumber_and_total(statement)
         issued = _issue(statement, actor, issue_date)
         prepaid.issue_record(issued, plan, actor)
         return issued
