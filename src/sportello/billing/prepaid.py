@@ -663,6 +663,7 @@ class StatementPrepaid:
     hours_after: Decimal
     overdraft: Decimal
     projected: bool
+    stale: bool = False  # a draft whose deduction lines predate a bundle's change
 
 
 def statement_prepaid(statement: Statement) -> StatementPrepaid | None:
@@ -705,6 +706,7 @@ def statement_prepaid(statement: Statement) -> StatementPrepaid | None:
     before = sum((balances.get(b.pk, ZERO) for b in shown), ZERO)
     h_before = sum((rules.hours_of(balances.get(b.pk, ZERO), b.rate) for b in shown), ZERO)
     h_after = sum((rules.hours_of(result.balances[b.pk], b.rate) for b in shown), ZERO)
+    deducted = -sum((line.amount for line in statement.lines.filter(code=CODE, manual=False)), ZERO)
     return StatementPrepaid(
         before,
         result.used,
@@ -714,6 +716,7 @@ def statement_prepaid(statement: Statement) -> StatementPrepaid | None:
         h_after,
         result.overdraft,
         projected=True,
+        stale=deducted != result.used,
     )
 
 

@@ -227,3 +227,14 @@ def test_the_command_line_says_what_the_prepaid_hours_cover():
     )
     other = next(x for x in out.getvalue().splitlines() if month["org_b"].name in x)
     assert "prepaid" not in other
+
+
+def test_a_draft_older_than_a_bundle_says_so(billing_client):
+    month = november()
+    statement = st.statement_draft(organisation=month["org_a"], period=NOV).statement
+    prepaid.bundle_buy(organisation=month["org_a"], hours="2", purchased_on=date(2026, 10, 1))
+    page = billing_client.get(reverse("billing:statement", args=[statement.pk])).content.decode()
+    assert "I pacchetti sono cambiati dopo questa bozza" in page
+    billing_client.post(reverse("billing:statement", args=[statement.pk]), {"action": "redraft"})
+    page = billing_client.get(reverse("billing:statement", args=[statement.pk])).content.decode()
+    assert "I pacchetti sono cambiati" not in page and "-120,00 €" in page
