@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_billing_statements'),
+        ('billing', '0004_rename_tiers_to_bands'),
         ('customers', '0003_merge_0002_constraint_messages_0002_libs_country'),
         ('tickets', '0005_constraint_messages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
