@@ -79,6 +79,7 @@ def server(tmp_path_factory):
         from sportello.staff.models import Agent, Role, Team
         from sportello.staff.services import agent_save
         from sportello.tickets import services as t
+        from sportello.tickets.inputs import MessageInput
         org = Organisation.objects.create(name="Studio Rossi S.r.l.", hourly_rate=Decimal("60.00"),
             vat_number="01234567897", sdi_code="M5UXCR1", address="Via Roma 1", postcode="05100",
             comune="Terni", province="TR")
@@ -95,7 +96,8 @@ def server(tmp_path_factory):
         for day, minutes in ((3, 40), (10, 70), (17, 50)):
             when = datetime(2026, 11, day, 10, tzinfo=rome)
             ticket = t.ticket_open(subject=f"Assistenza remota del {{day}}/11", channel="email",
-                                   text="Il PC non si avvia.", contact=alice, created_at=when)
+                                   message=MessageInput(text="Il PC non si avvia."),
+                                   contact=alice, created_at=when)
             t.intervention_add(ticket=ticket, kind="remote", started_at=when,
                                duration_seconds=minutes * 60)
             t.ticket_change_status(ticket=ticket, status="closed", when=when + timedelta(hours=2))

@@ -20,6 +20,7 @@ from sportello.billing import prepaid
 from sportello.billing import statements as st
 from sportello.billing.models import PrepaidMovement, PrepaidStatementUse, Statement
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Status
 from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory
 
@@ -62,7 +63,7 @@ def test_two_statements_issued_at_once_draw_the_bundle_once(tmp_path):
             ticket = services.ticket_open(
                 subject=f"Richiesta {month}-{day}",
                 channel="email",
-                text="x",
+                message=MessageInput(text="x"),
                 contact=contact,
                 created_at=datetime(2026, month, day, 10, tzinfo=ROME),
             )
