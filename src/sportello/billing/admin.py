@@ -145,3 +145,41 @@ class TicketDeferralAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Prepaid hours: read-only here; bought and corrected through the desk's services
+# (/desk/billing/prepaid/), so every change has its movement and audit entry.
+
+from .models import PrepaidAccount, PrepaidBundle, PrepaidMovement  # noqa: E402
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PrepaidBundle)
+class PrepaidBundleAdmin(_ReadOnly):
+    list_display = ["organisation", "purchased_on", "expires_on", "hours", "amount", "rate"]
+    list_filter = ["bought_in"]
+    search_fields = ["organisation__name", "reference"]
+
+
+@admin.register(PrepaidMovement)
+class PrepaidMovementAdmin(_ReadOnly):
+    list_display = ["created_at", "bundle", "kind", "hours", "amount", "balance_after", "statement"]
+    list_filter = ["kind"]
+
+
+@admin.register(PrepaidAccount)
+class PrepaidAccountAdmin(_ReadOnly):
+    list_display = ["organisation", "threshold_hours", "below_threshold", "alerted_at"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from . import fatturapa
+from . import fatturapa, prepaid
 from .models import Statement
 from .vat import totals
 
@@ -160,6 +160,7 @@ def pdf_context(statement: Statement) -> dict:
         "summary": summary,
         "due": statement.issue_date + timedelta(days=days) if statement.issue_date else None,
         "payment_days": days,
+        "prepaid": prepaid.statement_prepaid(statement),
     }
 
 

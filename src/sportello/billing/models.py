@@ -700,3 +700,11 @@ class BillingAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+from .prepaid_models import (  # noqa: E402,F401  (prepaid hours, in their own module)
+    PrepaidAccount,
+    PrepaidBundle,
+    PrepaidMovement,
+    PrepaidStatementUse,
+)

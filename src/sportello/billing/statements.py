@@ -40,7 +40,7 @@ from sportello.tickets.models import (
 )
 from sportello.tickets.services import SYSTEM, Actor
 
-from . import fatturapa
+from . import fatturapa, prepaid, trail
 from .errors import (
     FatturaPAInvalidError,
     StatementBlockedError,
@@ -361,6 +361,7 @@ def _renumber_and_total(statement: Statement) -> Statement:
     lines = list(statement.lines.select_related("ticket_row__ticket"))
     lines.sort(
         key=lambda line: (
+            line.code == prepaid.CODE and not line.manual,  # prepaid deductions: last
             line.manual,
             line.ticket_row.ticket.number if line.ticket_row else "",
             line.position,
@@ -382,15 +383,7 @@ def _renumber_and_total(statement: Statement) -> Statement:
     return statement
 
 
-def _audit(statement: Statement | None, action: str, actor: Actor, before=None, after=None):
-    return BillingAudit.objects.create(
-        statement=statement,
-        action=action,
-        actor=actor.user,
-        actor_label=actor.display,
-        before=before or {},
-        after=after or {},
-    )
+_audit = trail.audit
 
 
 def _check_draft(statement: Statement) -> None:
@@ -411,6 +404,7 @@ class DraftResult:
     blockers: list[Blocker] = field(default_factory=list)
     provisional: list[Ticket] = field(default_factory=list)
     tickets: int = 0
+    prepaid_used: Decimal = Decimal("0.00")  # projected deduction of prepaid hours
 
     def line(self) -> str:
         org = self.organisation
@@ -419,6 +413,8 @@ class DraftResult:
         s = self.statement
         state = "blocked: " + "; ".join(b.message for b in self.blockers) if self.blockers else "ok"
         extra = f"\t{len(self.provisional)} resolved, not final" if self.provisional else ""
+        if self.prepaid_used:
+            extra += f"\tprepaid hours -{self.prepaid_used} (drawn at issue)"
         return (
             f"{org.pk}\t{org.name}\tdraft {s.pk}\t{self.tickets} tickets\t"
             f"net {s.net}\tVAT {s.vat}\ttotal {s.total}\t{state}{extra}"
@@ -562,6 +558,7 @@ def _draft_many(
         StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
         new_lines = []
         lines_by_statement: dict[int, list[StatementLine]] = {}
+        bundles = prepaid.bundles_for(list(drafts))  # prepaid hours: the projected draw-down
         for statement in drafts.values():
             out = []
             for row in rows_by_statement[statement.pk]:
@@ -596,6 +593,15 @@ def _draft_many(
             for line in manual[statement.pk]:
                 line.position = len(out)
                 out.append(line)
+            deductions = prepaid.draft_lines(
+                statement,
+                rows_by_statement[statement.pk],
+                bundles.get(statement.organisation_id),
+                vat,
+                len(out),
+            )
+            new_lines.extend(deductions)
+            out.extend(deductions)
             lines_by_statement[statement.pk] = out
         StatementLine.objects.bulk_update(moved, ["position"], batch_size=2000)
         StatementLine.objects.bulk_create(new_lines, batch_size=2000)
@@ -665,6 +671,14 @@ def _draft_many(
                     blockers,
                     offered[org.pk],
                     tickets=len(rows_by_statement[statement.pk]),
+                    prepaid_used=-sum(
+                        (
+                            line.amount
+                            for line in lines_by_statement[statement.pk]
+                            if line.code == prepaid.CODE and not line.manual
+                        ),
+                        Decimal("0.00"),
+                    ),
                 )
             )
         return results
@@ -753,6 +767,7 @@ def statement_ticket_add(*, statement: Statement, ticket: Ticket, actor: Actor =
             )
         last = statement.lines.order_by("-position").values_list("position", flat=True).first()
         _add_ticket_rows(statement, [ticket], provisional=True, position=(last or 0) + 1_000_000)
+        prepaid.lines_refresh(statement, _vat_percent(statement.period))
         _renumber_and_total(statement)
         _audit(statement, "ticket_added", actor, after={"ticket": ticket.number})
     return statement
@@ -779,6 +794,7 @@ def ticket_defer(
         )
         if row is not None:
             row.delete()  # its lines go with it (CASCADE)
+            prepaid.lines_refresh(statement, _vat_percent(statement.period))
             _renumber_and_total(statement)
         _audit(
             statement,
@@ -1082,7 +1098,13 @@ def statement_issue(
                 position=3_000_000,
             )
             _renumber_and_total(statement)
-        return _issue(statement, actor, issue_date)
+        # Prepaid hours: drawn now, from the balances of this moment (drafts projected).
+        plan = prepaid.issue_plan(statement, _vat_percent(statement.period))
+        if plan is not None:
+            _renumber_and_total(statement)
+        issued = _issue(statement, actor, issue_date)
+        prepaid.issue_record(issued, plan, actor)
+        return issued
 
 
 def statements_issue_month(
@@ -1169,7 +1191,12 @@ def note_issue(
                     field="amount",
                 )
             checked.append((description, amount, vat_percent, natura))
+        returns = []
+        asked = sum((c[1] for c in checked), Decimal("0.00"))
         if kind == Statement.Kind.CREDIT_NOTE:
+            # Work paid with prepaid hours goes back to the hours first, the rest as money.
+            returns = prepaid.note_plan(original, asked)
+            returned = sum((r.amount for r in returns), Decimal("0.00"))
             credited = sum(
                 (
                     n.net
@@ -1179,8 +1206,7 @@ def note_issue(
                 ),
                 Decimal("0.00"),
             )
-            asked = sum((c[1] for c in checked), Decimal("0.00"))
-            if credited + asked > original.net:
+            if credited + asked - returned > original.net:
                 raise StatementInputError(
                     _(
                         "Statement %(number)s has a net of %(net)s and %(credited)s already "
@@ -1216,11 +1242,16 @@ def note_issue(
             )
             for n, (description, amount, vat_percent, natura) in enumerate(checked)
         )
+        StatementLine.objects.bulk_create(
+            prepaid.note_lines(note, returns, default_vat, len(checked))
+        )
         _renumber_and_total(note)
         blockers = [b for b in statement_blockers(note) if b.code != "empty"]
         if blockers:
             raise StatementBlockedError(" ".join(b.message for b in blockers), blockers=blockers)
-        return _issue(note, actor, issue_date)
+        note = _issue(note, actor, issue_date)
+        prepaid.note_record(note, returns, actor)
+        return note
 
 
 def credit_note_issue(*, statement: Statement, lines: list[dict], reason: str, **kw) -> Statement:

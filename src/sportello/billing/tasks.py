@@ -34,3 +34,13 @@ def statements_draft_month(period: str, organisation_id: int | None, user_id: in
         period=date.fromisoformat(period), organisation=org, actor=Actor(user=user)
     )
     return status.drafted
+
+
+@db_periodic_task(crontab(hour="6", minute="10"))
+@lock_task("billing-prepaid-balances")
+def prepaid_balances_check() -> int:
+    """Every morning: a bundle that expired lowers the balance without a movement, so the
+    low-balance e-mail is checked for every organisation with a threshold."""
+    from .prepaid import balances_check
+
+    return balances_check()

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import report_views, views
+from . import prepaid_urls, report_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/<slug:slug>.csv", report_views.report_csv, name="report-csv"),
     path("audit/", report_views.audit_page, name="audit"),
+    path("prepaid/", include(prepaid_urls)),
 ]

@@ -26,7 +26,7 @@ from sportello.staff.roles import can_bill
 from sportello.tickets.models import Ticket
 from sportello.tickets.services import Actor
 
-from . import exports, fatturapa
+from . import exports, fatturapa, prepaid
 from . import statements as st
 from .drafting import drafting_queued, drafting_running, drafting_status
 from .errors import BillingError
@@ -139,6 +139,7 @@ def statement_detail(request, pk: int):
             if is_draft and statement.kind == Statement.Kind.INVOICE
             else [],
             "natura_choices": NATURA_CHOICES,
+            "prepaid": prepaid.statement_prepaid(statement),
             "notes": list(statement.notes.order_by("number")),
             "audit": [_audit_row(entry) for entry in statement.audit.order_by("created_at", "pk")],
         },
@@ -154,6 +155,8 @@ def _audit_actions() -> dict[str, str]:
         "line_added": _("manual line added"),
         "line_removed": _("manual line removed"),
         "issued": _("issued"),
+        "prepaid_drawn": _("prepaid hours drawn"),
+        "prepaid_returned": _("prepaid hours given back"),
     }
 
 

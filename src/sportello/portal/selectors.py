@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from sportello.billing import prepaid
 from sportello.billing.models import TicketCharges
 from sportello.billing.services import tariff_version_in_force
 from sportello.core.hours import support_hours
@@ -241,3 +242,15 @@ def email_confirmation_used(*, key: str) -> bool:
     except signing.BadSignature:
         return False
     return EmailAddress.objects.filter(pk=pk, verified=True).exists()
+
+
+def prepaid_for(*, user):
+    """The organisation's prepaid hours (bundles, balance, movements) for its
+    contact-managers: another approved contact gets PermissionDenied, anyone else 404."""
+    from_contact = contact_for(user)
+    if not account_is_active(from_contact):
+        raise Http404
+    if not is_manager(from_contact):
+        raise PermissionDenied
+    org = from_contact.organisation
+    return prepaid.summary(org), list(prepaid.movements(org)[:200])

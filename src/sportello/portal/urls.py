@@ -19,6 +19,7 @@ urlpatterns = [
     path("portale/", views.tickets, name="tickets"),
     path("portale/ticket/nuovo/", views.ticket_new, name="ticket_new"),
     path("portale/addebiti/", views.charges, name="charges"),
+    path("portale/monte-ore/", views.prepaid_hours, name="prepaid"),
     path("portale/account/", views.account, name="account"),
     path("portale/ticket/<str:number>/", views.ticket_detail, name="ticket"),
     path("portale/ticket/<str:number>/ricevuto/", views.ticket_created, name="ticket_created"),

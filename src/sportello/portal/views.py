@@ -394,3 +394,15 @@ class EmailConfirm(ConfirmEmailView):
             key=self.kwargs["key"]
         )
         return context
+
+
+@customer_required
+@require_GET
+def prepaid_hours(request):
+    """Prepaid hours of the organisation, for its contact-managers (403 for others)."""
+    summary, movements = selectors.prepaid_for(user=request.user)
+    return render(
+        request,
+        "portal/prepaid.html",
+        {"organisation": request.contact.organisation, "summary": summary, "movements": movements},
+    )

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import get_resolver, resolve, reverse
 
+from sportello.billing.models import PrepaidBundle
 from sportello.customers.models import ContactPhone
 from sportello.desk.models import CannedReply, Notification, RunningTimer, SavedView
 from sportello.mail.models import RawMessage
@@ -240,6 +241,14 @@ def urls(w):
             {"reason": "ferie"},
             BOBS_VISIT,
         ),
+        ("get", reverse("billing:prepaid"), {}, BILLING),
+        ("get", reverse("billing:prepaid-org", args=[w["ticket"].organisation_id]), {}, BILLING),
+        (
+            "post",
+            reverse("billing:prepaid-org", args=[w["ticket"].organisation_id]),
+            {"action": "buy", "bought_in": "hours", "hours": "1", "purchased_on": "2026-12-01"},
+            BILLING,
+        ),
     ]
 
 
@@ -280,6 +289,7 @@ def snapshot():
         Ticket.related.through.objects.count(),
         list(Notification.objects.values_list("pk", "read_at")),
         ContactPhone.objects.count(),
+        PrepaidBundle.objects.count(),
     )
 
 
@@ -329,6 +339,8 @@ def test_objects_that_do_not_exist_answer_404_and_change_nothing(client, people,
         ("get", reverse("desk:preview", args=[999999])),
         ("post", reverse("desk:note", args=[999999])),
         ("post", reverse("desk:billing", args=[999999])),
+        ("get", reverse("billing:prepaid-org", args=[999999])),
+        ("post", reverse("billing:prepaid-org", args=[999999])),
         ("post", reverse("desk:timer-stop", args=[world["ticket"].pk, 999999])),
         ("get", reverse("desk:attachment", args=[999999])),
         ("get", reverse("mail:raw-download", args=[999999])),

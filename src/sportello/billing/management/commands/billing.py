@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sportello.billing import exports, statements
 from sportello.billing.errors import BillingError, FatturaPAInvalidError
+from sportello.billing.models import PrepaidStatementUse
 from sportello.customers.models import Organisation
 from sportello.tickets.models import Ticket
 from sportello.tickets.services import Actor
@@ -122,9 +123,16 @@ class Command(BaseCommand):
         for statement, error in results:
             org_label = f"{statement.organisation_id}\t{statement.organisation.name}"
             if error is None:
+                use = PrepaidStatementUse.objects.filter(statement=statement).first()
+                drawn = (
+                    f"\tprepaid hours used {use.hours_used} h ({use.used}), "
+                    f"left {use.hours_after} h, overdraft {use.overdraft}"
+                    if use is not None and (use.used or use.balance_before)
+                    else ""
+                )
                 self.stdout.write(
                     f"{org_label}\tissued {statement.display_number}\tnet {statement.net}\t"
-                    f"VAT {statement.vat}\ttotal {statement.total}"
+                    f"VAT {statement.vat}\ttotal {statement.total}{drawn}"
                 )
             else:
                 failed += 1
