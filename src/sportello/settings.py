@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sportello.billing",
     "sportello.mail",
     "sportello.search",
+    "sportello.sla",
     "sportello.desk",
     "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.

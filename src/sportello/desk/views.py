@@ -27,6 +27,7 @@ from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact, ContactPhone, Organisation
 from sportello.errors import SportelloError
 from sportello.mail.outbound import customer_addresses
+from sportello.sla import selectors as sla_selectors
 from sportello.staff import roles
 from sportello.staff.models import Agent, Team
 from sportello.tickets.models import (
@@ -218,6 +219,7 @@ def _ticket_context(request, ticket, **extra) -> dict:
         "distance_km": ticket.organisation.distance_km if ticket.organisation else None,
         "customer_to": _customer_to(ticket),
         "seen": selectors.ticket_last_event(ticket=ticket),
+        "sla": sla_selectors.ticket_sla(ticket),
         **_filter_choices(),
     }
     context.update(extra)

@@ -29,6 +29,7 @@ RANK = {
     "billing": 4,
     "mail": 4,
     "search": 4,
+    "sla": 4,
     "portal": 5,
     "desk": 5,
 }
