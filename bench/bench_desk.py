@@ -49,6 +49,7 @@ from sportello.desk import selectors  # noqa: E402
 from sportello.staff.models import Agent, Role  # noqa: E402
 from sportello.staff.services import agent_save  # noqa: E402
 from sportello.tickets import services as tickets  # noqa: E402
+from sportello.tickets.inputs import MessageInput  # noqa: E402
 from sportello.tickets.models import Status, Ticket  # noqa: E402
 
 AGENTS = int(os.environ.get("BENCH_AGENTS", "10"))
@@ -70,7 +71,10 @@ def prepare() -> dict:
     )
     for i in range(max(0, 20 - busy.n)):
         tickets.message_add(
-            ticket=busy, kind="email", direction="in", text=f"Messaggio {i}", sender="b@x.it"
+            ticket=busy,
+            message=MessageInput(
+                kind="email", direction="in", text=f"Messaggio {i}", sender="b@x.it"
+            ),
         )
     calls = Ticket.objects.filter(status=Status.OPEN, organisation__isnull=False).order_by("-pk")[1]
     page = selectors.queue_page(agent=agent, queue="open")

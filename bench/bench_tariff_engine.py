@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sportello.tariff.calendar import default_calendar  # noqa: E402
 from sportello.tariff.engine import quote  # noqa: E402
-from sportello.tariff.model import DEFAULT_TARIFF, Intervention, TicketFacts  # noqa: E402
+from sportello.tariff.values import DEFAULT_TARIFF, InterventionFact, TicketFacts  # noqa: E402
 
 ROME = ZoneInfo("Europe/Rome")
 CHANNELS = ["email", "portal", "phone", "sms", "whatsapp", "other_email", "other"]
@@ -37,14 +37,14 @@ def build_facts(count: int, *, seed: int = 2026) -> list[TicketFacts]:
     origin = datetime(2026, 1, 1, tzinfo=ROME)
     facts: list[TicketFacts] = []
     for _ in range(count):
-        interventions: list[Intervention] = []
+        interventions: list[InterventionFact] = []
         mode = rng.random()
         for _ in range(rng.choice((0, 1, 1, 2, 3)) if mode > 0.3 else 0):
             start = origin + timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
             kind = rng.choice(("phone", "phone", "remote", "pickup", "return"))
             seconds = rng.randrange(0, 100 * 60) if kind in ("phone", "remote") else 0
             override = rng.choice((None, None, None, True, False))
-            interventions.append(Intervention(kind, start, seconds, override))
+            interventions.append(InterventionFact(kind, start, seconds, override))
         in_district = rng.random() < 0.7
         facts.append(
             TicketFacts(

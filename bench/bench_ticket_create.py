@@ -28,6 +28,7 @@ from django.db import connection, connections  # noqa: E402
 
 from sportello.customers.models import Contact, Organisation  # noqa: E402
 from sportello.tickets import services  # noqa: E402
+from sportello.tickets.inputs import MessageInput  # noqa: E402
 from sportello.tickets.models import Ticket  # noqa: E402
 
 
@@ -36,11 +37,13 @@ def create(count: int, offset: int, contact, actor) -> None:
         services.ticket_open(
             subject=f"Stampante {i} non stampa",
             channel="email",
-            text="Buongiorno, la stampante non stampa da stamattina.",
             contact=contact,
             actor=actor,
-            sender="bench@example.it",
-            message_id=f"bench-{i}@example.it",
+            message=MessageInput(
+                text="Buongiorno, la stampante non stampa da stamattina.",
+                sender="bench@example.it",
+                message_id=f"bench-{i}@example.it",
+            ),
         )
 
 

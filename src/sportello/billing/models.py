@@ -22,15 +22,15 @@ POLICY = DEFAULT_TARIFF
 
 
 def _bands_as_json(bands) -> list:
-    return [[minutes, str(percent)] for minutes, percent in bands]
+    return [[band.up_to_minutes, str(band.percent)] for band in bands]
 
 
-def default_phone_tiers() -> list:
-    return _bands_as_json(POLICY.phone_tiers)
+def default_phone_bands() -> list:
+    return _bands_as_json(POLICY.phone_bands)
 
 
-def default_remote_tiers() -> list:
-    return _bands_as_json(POLICY.remote_tiers)
+def default_remote_bands() -> list:
+    return _bands_as_json(POLICY.remote_bands)
 
 
 def money_field(verbose_name, default=None, **kwargs):
@@ -79,14 +79,14 @@ class TariffVersion(models.Model):
     written_high_percent = percent_field(
         _("written: upper band % of R"), POLICY.written_high_percent
     )
-    phone_tiers = models.JSONField(
+    phone_bands = models.JSONField(
         _("phone bands"),
-        default=default_phone_tiers,
+        default=default_phone_bands,
         help_text=_('[[up to minutes, % of R], ...], e.g. [[5, "25"], [15, "50"], [60, "100"]]'),
     )
-    remote_tiers = models.JSONField(
+    remote_bands = models.JSONField(
         _("remote bands"),
-        default=default_remote_tiers,
+        default=default_remote_bands,
         help_text=_('[[up to minutes, % of R], ...], e.g. [[15, "50"], [60, "100"]]'),
     )
     over_step_minutes = models.PositiveSmallIntegerField(
@@ -158,8 +158,8 @@ class TariffVersion(models.Model):
             written_low_max_messages=self.written_low_max_messages,
             written_low_percent=Decimal(self.written_low_percent),
             written_high_percent=Decimal(self.written_high_percent),
-            phone_tiers=_tiers(self.phone_tiers, "phone_tiers"),
-            remote_tiers=_tiers(self.remote_tiers, "remote_tiers"),
+            phone_bands=_band_pairs(self.phone_bands, "phone_bands"),
+            remote_bands=_band_pairs(self.remote_bands, "remote_bands"),
             over_step_minutes=self.over_step_minutes,
             over_step_percent=Decimal(self.over_step_percent),
             leg_in_district_percent=Decimal(self.leg_in_district_percent),
@@ -170,7 +170,7 @@ class TariffVersion(models.Model):
         )
 
 
-def _tiers(raw, field: str) -> tuple:
+def _band_pairs(raw, field: str) -> tuple:
     if not isinstance(raw, list):
         raise TariffInputError(f"{field} must be a list of [minutes, percent] pairs.", field=field)
     pairs = []

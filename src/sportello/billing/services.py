@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import BillingMode
-from sportello.tariff import Intervention as FactIntervention
-from sportello.tariff import Quote, TicketFacts, default_calendar, in_force, quote
+from sportello.tariff import InterventionFact, Quote, TicketFacts, default_calendar, in_force, quote
 from sportello.tickets.events import SYSTEM, Actor, record_event
 from sportello.tickets.models import Channel, Message, Ticket, TicketEvent, written_messages
 
@@ -102,7 +101,7 @@ def ticket_facts(
         if org.billing_mode == BillingMode.CONTRACT:
             billable = False
     facts_interventions = tuple(
-        FactIntervention(
+        InterventionFact(
             kind=i.kind,
             start=i.started_at,
             seconds=i.duration_seconds or 0,

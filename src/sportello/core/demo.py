@@ -24,6 +24,7 @@ from sportello.customers.models import (
 from sportello.staff.models import Agent, Role, Skill, Team, Zone
 from sportello.staff.services import agent_save
 from sportello.tickets import services as ticket_services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Channel, Direction, MessageKind, Status, Ticket
 
 from . import identifiers
@@ -199,12 +200,11 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
         ticket = ticket_services.ticket_open(
             subject=subject,
             channel=channel,
-            text=text,
             contact=contact,
             actor=actor,
-            sender=contact.emails.first().address,
             created_at=created,
             official_channels_possible=(n % 2 == 0) if channel == Channel.PHONE else None,
+            message=MessageInput(text=text, sender=contact.emails.first().address),
         )
         agent = agents[n % 3]
         target = statuses[n % len(statuses)]
@@ -222,12 +222,14 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
         ticket_services.message_add(
             ticket=ticket,
             notify=False,
-            kind=MessageKind.EMAIL,
-            direction=Direction.OUTBOUND,
-            text=REPLIES[n % len(REPLIES)],
             actor=staff,
-            subject=f"Re: {subject}",
-            created_at=created + timedelta(minutes=30),
+            message=MessageInput(
+                kind=MessageKind.EMAIL,
+                direction=Direction.OUTBOUND,
+                text=REPLIES[n % len(REPLIES)],
+                subject=f"Re: {subject}",
+                created_at=created + timedelta(minutes=30),
+            ),
         )
         mode = n % 4
         if mode == 1:
@@ -268,12 +270,14 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             ticket_services.message_add(
                 ticket=ticket,
                 notify=False,
-                kind=MessageKind.EMAIL,
-                direction=Direction.INBOUND,
-                text="Grazie, ora funziona tutto.",
                 actor=actor,
                 author_contact=contact,
-                created_at=created + timedelta(hours=2),
+                message=MessageInput(
+                    kind=MessageKind.EMAIL,
+                    direction=Direction.INBOUND,
+                    text="Grazie, ora funziona tutto.",
+                    created_at=created + timedelta(hours=2),
+                ),
             )
             ticket_services.ticket_change_status(
                 ticket=ticket,

@@ -18,6 +18,7 @@ from sportello.staff import roles
 from sportello.staff import services as staff
 from sportello.staff.models import Agent, Team
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
     Channel,
     Direction,
@@ -206,10 +207,10 @@ def note_add(*, ticket: Ticket, user, text: str):
     text = _text(text, field="note", what=_("note"))
     return tickets.message_add(
         ticket=ticket,
-        kind=MessageKind.INTERNAL_NOTE,
-        direction=Direction.INTERNAL,
-        text=text,
         actor=_actor(user),
+        message=MessageInput(
+            kind=MessageKind.INTERNAL_NOTE, direction=Direction.INTERNAL, text=text
+        ),
     )
 
 
@@ -449,11 +450,15 @@ def request_file(
             if text.strip():
                 tickets.message_add(
                     ticket=ticket,
-                    kind=MessageKind.PHONE_NOTE if channel == Channel.PHONE else MessageKind.CHAT,
-                    direction=Direction.INBOUND,
-                    text=text.strip(),
                     actor=actor,
                     author_contact=contact,
+                    message=MessageInput(
+                        kind=(
+                            MessageKind.PHONE_NOTE if channel == Channel.PHONE else MessageKind.CHAT
+                        ),
+                        direction=Direction.INBOUND,
+                        text=text.strip(),
+                    ),
                 )
         else:
             subject = (subject or "").strip()
@@ -466,15 +471,14 @@ def request_file(
             ticket = tickets.ticket_open(
                 subject=subject,
                 channel=channel,
-                text=text.strip(),
                 contact=contact,
                 organisation=contact.organisation if contact else None,
                 actor=actor,
-                message_direction=Direction.INBOUND,
                 official_channels_possible=(
                     official_channels_possible if channel == Channel.PHONE else None
                 ),
                 created_at=timer.started_at if timer is not None else now,
+                message=MessageInput(text=text.strip(), direction=Direction.INBOUND),
             )
             tickets.ticket_assign(ticket=ticket, assignee=agent, actor=actor)
         if timer is not None:

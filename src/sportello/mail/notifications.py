@@ -20,6 +20,7 @@ from django.utils import translation
 
 from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
     DeliveryStatus,
     Direction,
@@ -89,16 +90,18 @@ def assignee_notify(
         subject = outbound.subject_for(ticket, f"{headline}: {ticket.subject}")
     notice = tickets.message_add(
         ticket=ticket,
-        kind=MessageKind.SYSTEM,
-        direction=Direction.INTERNAL,
-        text=text,
-        sender=outbound.support_address(support),
-        recipients=[address],
-        subject=subject,
-        message_id=outbound.new_message_id(support),
-        automatic=True,
-        delivery_status=DeliveryStatus.PENDING,
         reprice=False,
+        message=MessageInput(
+            kind=MessageKind.SYSTEM,
+            direction=Direction.INTERNAL,
+            text=text,
+            sender=outbound.support_address(support),
+            recipients=[address],
+            subject=subject,
+            message_id=outbound.new_message_id(support),
+            automatic=True,
+            delivery_status=DeliveryStatus.PENDING,
+        ),
     )
     transaction.on_commit(lambda: message_send(notice.pk))
     return notice

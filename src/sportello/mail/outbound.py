@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from sportello.core.hours import support_hours_text
 from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import DeliveryStatus, Direction, Message, MessageKind, Ticket
 
 from .delivery import deliverable, is_address
@@ -88,20 +89,22 @@ def queue_email(
     in_reply_to, references = thread if thread is not None else thread_headers(ticket)
     message = tickets.message_add(
         ticket=ticket,
-        kind=MessageKind.EMAIL,
-        direction=Direction.OUTBOUND,
-        text=text,
-        html=html,
         actor=actor,
-        sender=support_address(support),
-        recipients=to,
-        cc=cc or [],
-        subject=subject_for(ticket, subject),
-        message_id=new_message_id(support),
-        in_reply_to=in_reply_to,
-        references=references,
-        automatic=automatic,
-        delivery_status=DeliveryStatus.PENDING,
+        message=MessageInput(
+            kind=MessageKind.EMAIL,
+            direction=Direction.OUTBOUND,
+            text=text,
+            html=html,
+            sender=support_address(support),
+            recipients=to,
+            cc=cc or [],
+            subject=subject_for(ticket, subject),
+            message_id=new_message_id(support),
+            in_reply_to=in_reply_to,
+            references=references,
+            automatic=automatic,
+            delivery_status=DeliveryStatus.PENDING,
+        ),
     )
     transaction.on_commit(lambda: message_send(message.pk))
     return message

@@ -46,6 +46,7 @@ from sportello.customers.models import (
 from sportello.staff import roles
 from sportello.staff.models import Agent
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
     Channel,
     DeliveryStatus,
@@ -481,17 +482,19 @@ def _open(parsed, row, contact, support, *, linked_to=None, foreign=False) -> Ti
     ticket = tickets.ticket_open(
         subject=subject,
         channel=_channel(parsed, row, support),
-        text=parsed.text,
-        html=parsed.html,
         contact=contact,
         actor=tickets.Actor(label=parsed.from_address or "e-mail"),
-        sender=parsed.from_address,
-        recipients=parsed.to,
-        message_id=parsed.message_id or "",
-        cc=parsed.cc,
-        in_reply_to=" ".join(parsed.in_reply_to),
-        references=" ".join(parsed.references),
         linked_to=linked_to,
+        message=MessageInput(
+            text=parsed.text,
+            html=parsed.html,
+            sender=parsed.from_address,
+            recipients=parsed.to,
+            message_id=parsed.message_id or "",
+            cc=parsed.cc,
+            in_reply_to=" ".join(parsed.in_reply_to),
+            references=" ".join(parsed.references),
+        ),
     )
     message = ticket.first_message
     if message is not None:
@@ -504,11 +507,13 @@ def _open(parsed, row, contact, support, *, linked_to=None, foreign=False) -> Ti
     if foreign:
         tickets.message_add(
             ticket=ticket,
-            kind=MessageKind.INTERNAL_NOTE,
-            direction=Direction.INTERNAL,
-            text=_foreign_note(linked_to, parsed.from_address),
-            automatic=True,
             notify=False,
+            message=MessageInput(
+                kind=MessageKind.INTERNAL_NOTE,
+                direction=Direction.INTERNAL,
+                text=_foreign_note(linked_to, parsed.from_address),
+                automatic=True,
+            ),
         )
     outbound.answer_new_ticket(
         ticket=ticket, to=parsed.from_address, texts=(parsed.subject, parsed.text)
@@ -529,20 +534,22 @@ def _foreign_note(ticket: Ticket, address: str) -> str:
 def _append(ticket: Ticket, parsed: ParsedMessage, *, contact=None, automatic=False) -> Message:
     message = tickets.message_add(
         ticket=ticket,
-        kind=MessageKind.EMAIL,
-        direction=Direction.INBOUND,
-        text=parsed.text,
-        html=parsed.html,
         actor=tickets.Actor(label=parsed.from_address or "e-mail"),
         author_contact=contact,
-        sender=parsed.from_address,
-        recipients=parsed.to,
-        cc=parsed.cc,
-        subject=parsed.subject,
-        message_id=parsed.message_id or "",
-        in_reply_to=" ".join(parsed.in_reply_to),
-        references=" ".join(parsed.references),
-        automatic=automatic,
+        message=MessageInput(
+            kind=MessageKind.EMAIL,
+            direction=Direction.INBOUND,
+            text=parsed.text,
+            html=parsed.html,
+            sender=parsed.from_address,
+            recipients=parsed.to,
+            cc=parsed.cc,
+            subject=parsed.subject,
+            message_id=parsed.message_id or "",
+            in_reply_to=" ".join(parsed.in_reply_to),
+            references=" ".join(parsed.references),
+            automatic=automatic,
+        ),
     )
     _store_attachments(ticket, message, parsed)
     return message
@@ -580,13 +587,15 @@ def _file_bounce(parsed: ParsedMessage, row: RawMessage):
     )
     note = tickets.message_add(
         ticket=original.ticket,
-        kind=MessageKind.SYSTEM,
-        direction=Direction.INTERNAL,
-        text=parsed.text,
-        subject=parsed.subject,
-        automatic=True,
         actor=tickets.Actor(label=parsed.from_address or "mailer-daemon"),
-        message_id=parsed.message_id or "",
+        message=MessageInput(
+            kind=MessageKind.SYSTEM,
+            direction=Direction.INTERNAL,
+            text=parsed.text,
+            subject=parsed.subject,
+            automatic=True,
+            message_id=parsed.message_id or "",
+        ),
     )
     tickets.attachment_add(
         ticket=original.ticket,

@@ -23,7 +23,7 @@ from sportello.core.hours import support_hours
 from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
 from sportello.portal.templatetags.portal import euro
-from sportello.tariff.model import share_of_rate
+from sportello.tariff.values import share_of_rate
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
 
 from .models import PrivacyConsent
@@ -223,12 +223,12 @@ def tariff_rows(version, *, rate=None) -> list[dict]:
     written = _("Written (e-mail or portal)")
     add(written, _("up to %(n)s messages") % {"n": n}, version.written_low_percent)
     add(written, _("more than %(n)s messages") % {"n": n}, version.written_high_percent)
-    for group, tiers in (
-        (_("Remote connection"), version.remote_tiers),
-        (_("Phone"), version.phone_tiers),
+    for group, bands in (
+        (_("Remote connection"), version.remote_bands),
+        (_("Phone"), version.phone_bands),
     ):
         low = 0
-        for minutes, percent in tiers:
+        for minutes, percent in bands:
             label = (
                 _("up to %(max)s minutes") % {"max": minutes}
                 if not low

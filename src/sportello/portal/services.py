@@ -40,6 +40,7 @@ from sportello.mail import outbound
 from sportello.staff.roles import agents_in_roles
 from sportello.tickets import files
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
     Channel,
     Direction,
@@ -432,13 +433,12 @@ def portal_ticket_open(
         ticket = tickets.ticket_open(
             subject=subject,
             channel=Channel.PORTAL,
-            text=description.strip(),
             contact=contact,
             organisation=contact.organisation,
             actor=actor,
-            sender=user.email,
             priority=priority,
             category=category,
+            message=MessageInput(text=description.strip(), sender=user.email),
         )
         _attach(ticket, ticket.first_message, uploads, actor)
         outbound.answer_new_ticket(ticket=ticket, to=user.email, texts=(subject, description))
@@ -461,13 +461,15 @@ def portal_reply(*, user, contact: Contact, ticket: Ticket, text: str, uploads=N
     with transaction.atomic():
         message = tickets.message_add(
             ticket=ticket,
-            kind=MessageKind.PORTAL,
-            direction=Direction.INBOUND,
-            text=(text or "").strip(),
             actor=actor,
             author_contact=contact,
-            sender=user.email,
-            subject=outbound.subject_for(ticket),
+            message=MessageInput(
+                kind=MessageKind.PORTAL,
+                direction=Direction.INBOUND,
+                text=(text or "").strip(),
+                sender=user.email,
+                subject=outbound.subject_for(ticket),
+            ),
         )
         _attach(ticket, message, uploads, actor)
         if ticket.status in (Status.WAITING, Status.RESOLVED):
@@ -578,12 +580,13 @@ def contact_request_file(
         ticket = tickets.ticket_open(
             subject=subject,
             channel=Channel.CONTACT_FORM,
-            text=f"{message.strip()}\n\n-- \n" + "\n".join(details),
             contact=contact,
             actor=tickets.Actor(label=email),
-            sender=email,
             billable=False,
             non_billable_reason=NonBillableReason.INFORMATION,
+            message=MessageInput(
+                text=f"{message.strip()}\n\n-- \n" + "\n".join(details), sender=email
+            ),
         )
         outbound.acknowledgement(ticket=ticket, to=email, limit_per_hour=support.ack_limit_per_hour)
     return ticket

@@ -14,11 +14,11 @@ explanations), ``scenarios`` (SPEC 5.1 JSON in and out), ``cli`` (``tariff quote
 from sportello.tariff.calendar import BusinessCalendar, default_calendar, italian_holidays
 from sportello.tariff.engine import in_force, quote, tariff_in_force
 from sportello.tariff.errors import CalendarCoverageError, TariffError, TariffInputError
-from sportello.tariff.model import (
+from sportello.tariff.values import (
     DEFAULT_TARIFF,
-    ChargeLine,
-    Intervention,
+    InterventionFact,
     Quote,
+    QuoteLine,
     TariffParams,
     TicketFacts,
 )
@@ -27,8 +27,8 @@ __all__ = [
     "DEFAULT_TARIFF",
     "BusinessCalendar",
     "CalendarCoverageError",
-    "ChargeLine",
-    "Intervention",
+    "QuoteLine",
+    "InterventionFact",
     "Quote",
     "TariffError",
     "TariffInputError",

@@ -22,9 +22,9 @@ from typing import IO, NoReturn
 from sportello.tariff.calendar import default_calendar
 from sportello.tariff.engine import quote
 from sportello.tariff.errors import TariffError
-from sportello.tariff.model import DEFAULT_TARIFF
 from sportello.tariff.scenarios import load_scenarios, quote_to_json, scenario_years
 from sportello.tariff.text import LANGUAGES
+from sportello.tariff.values import DEFAULT_TARIFF
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "main"]
 

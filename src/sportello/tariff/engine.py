@@ -16,22 +16,22 @@ from typing import TypeVar
 
 from sportello.tariff.calendar import BusinessCalendar
 from sportello.tariff.errors import TariffInputError
-from sportello.tariff.model import (
+from sportello.tariff.rules import RULES
+from sportello.tariff.values import (
     DEFAULT_TARIFF,
     ZERO_MONEY,
-    ChargeLine,
-    Intervention,
+    InterventionFact,
     Quote,
+    QuoteLine,
     TariffParams,
     TicketFacts,
     to_cent,
 )
-from sportello.tariff.rules import RULES
 
 __all__ = [
     "DEFAULT_TARIFF",
-    "ChargeLine",
-    "Intervention",
+    "QuoteLine",
+    "InterventionFact",
     "Quote",
     "TariffParams",
     "TicketFacts",
@@ -61,7 +61,7 @@ def quote(facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar) 
             zero = Quote((), ZERO_MONEY, ZERO_MONEY, ZERO_MONEY, params.version)
             _ZERO_QUOTES[params.version] = zero
         return zero
-    lines: list[ChargeLine] = []
+    lines: list[QuoteLine] = []
     for rule in RULES:
         lines += rule(facts, params, calendar)
     net = ZERO_MONEY

@@ -1,6 +1,6 @@
 """The tariff's rules (SPEC 5), one small function each.
 
-Each rule is ``(facts, params, calendar) -> list[ChargeLine]`` (STYLE 2.4) and rounds each
+Each rule is ``(facts, params, calendar) -> list[QuoteLine]`` (STYLE 2.4) and rounds each
 of its lines once, half up, to the cent. :data:`RULES` is the order the engine applies
 them in, which is also the order of the lines of a quote:
 
@@ -19,31 +19,31 @@ from decimal import Decimal
 
 from sportello.tariff.calendar import BusinessCalendar
 from sportello.tariff.errors import TariffInputError
-from sportello.tariff.model import (
+from sportello.tariff.values import (
     CHANNELS,
     HUNDRED,
     ONE,
-    ChargeLine,
+    Band,
+    QuoteLine,
     TariffParams,
     TicketFacts,
-    Tier,
     to_cent,
 )
 
 __all__ = ["RULES", "Rule", "call_out_fee", "logistics_legs", "resolution_fee"]
 
-Rule = Callable[[TicketFacts, TariffParams, BusinessCalendar], list[ChargeLine]]
+Rule = Callable[[TicketFacts, TariffParams, BusinessCalendar], list[QuoteLine]]
 
 
 def _duration_line(
     code: str,
     seconds: int | Decimal,
-    bands: tuple[Tier, ...],
+    bands: tuple[Band, ...],
     params: TariffParams,
     rate: Decimal,
     out_of_hours: bool,
     phone_seconds: int | Decimal = 0,
-) -> ChargeLine:
+) -> QuoteLine:
     """The phone or remote fee for a total duration ``seconds`` (upper limits included)."""
     steps = 0
     for band in bands:
@@ -68,7 +68,7 @@ def _duration_line(
     else:
         factor = ONE
         amount = to_cent(rate * fraction)
-    return ChargeLine(
+    return QuoteLine(
         code,
         amount,
         percent=percent,
@@ -87,7 +87,7 @@ def _duration_line(
 
 def resolution_fee(
     facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar
-) -> list[ChargeLine]:
+) -> list[QuoteLine]:
     """One fee per billable ticket, by the highest mode used: remote > phone > written.
 
     Edge cases:
@@ -173,7 +173,7 @@ def resolution_fee(
     factor = params.out_of_hours_factor if surcharged else ONE
     amount = to_cent(rate * fraction * factor)
     return [
-        ChargeLine(
+        QuoteLine(
             "written",
             amount,
             percent=percent,
@@ -190,7 +190,7 @@ def resolution_fee(
 
 def logistics_legs(
     facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar
-) -> list[ChargeLine]:
+) -> list[QuoteLine]:
     """One line per pick-up or return (SPEC 5, "Logistics legs"), in input order.
 
     Edge cases:
@@ -200,7 +200,7 @@ def logistics_legs(
       (SPEC 5: "Fees in EUR per km ... are never surcharged"); a missing distance raises;
     - "pick-up and return" is simply two legs.
     """
-    lines: list[ChargeLine] = []
+    lines: list[QuoteLine] = []
     rate = facts.hourly_rate
     for index, iv in enumerate(facts.interventions):
         kind = iv.kind
@@ -219,7 +219,7 @@ def logistics_legs(
             factor = params.out_of_hours_factor if out_of_hours else ONE
             amount = to_cent(rate * params.leg_fraction * factor)
             lines.append(
-                ChargeLine(
+                QuoteLine(
                     "leg",
                     amount,
                     percent=params.leg_in_district_percent,
@@ -242,7 +242,7 @@ def logistics_legs(
                 )
             amount = to_cent(km * params.leg_per_km)
             lines.append(
-                ChargeLine(
+                QuoteLine(
                     "leg",
                     amount,
                     out_of_hours=out_of_hours,
@@ -258,7 +258,7 @@ def logistics_legs(
 
 def call_out_fee(
     facts: TicketFacts, params: TariffParams, calendar: BusinessCalendar
-) -> list[ChargeLine]:
+) -> list[QuoteLine]:
     """The call-out fee (diritto di chiamata), SPEC 5 and policy "ALTRI CANALI".
 
     Due when the ticket came through SMS, WhatsApp, another e-mail address or any other
@@ -275,7 +275,7 @@ def call_out_fee(
         return []
     if via in params.call_fee_channels or (via == "phone" and facts.official_channels_possible):
         fee = to_cent(params.call_fee)
-        return [ChargeLine("call_fee", fee, unit_price=params.call_fee, channel=via)]
+        return [QuoteLine("call_fee", fee, unit_price=params.call_fee, channel=via)]
     return []
 
 

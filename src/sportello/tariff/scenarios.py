@@ -43,11 +43,11 @@ from zoneinfo import ZoneInfo
 
 from sportello.tariff.calendar import DEFAULT_TZ_NAME
 from sportello.tariff.errors import TariffInputError
-from sportello.tariff.model import (
+from sportello.tariff.values import (
     CHANNELS,
     INTERVENTION_KINDS,
     LEG_KINDS,
-    Intervention,
+    InterventionFact,
     Quote,
     TicketFacts,
 )
@@ -223,7 +223,7 @@ def _start(where: _Where, value: object, path: str) -> datetime:
     return start
 
 
-def _intervention(where: _Where, value: object, index: int) -> Intervention:
+def _intervention(where: _Where, value: object, index: int) -> InterventionFact:
     prefix = f"interventions[{index}]."
     if not isinstance(value, dict):
         where.fail(
@@ -277,7 +277,7 @@ def _intervention(where: _Where, value: object, index: int) -> Intervention:
             f"must be true, false or null (let the calendar decide), not {_type_name(flag)}.",
             code="wrong_type",
         )
-    return Intervention(kind, start, seconds, flag)
+    return InterventionFact(kind, start, seconds, flag)
 
 
 def parse_scenario(obj: object, *, index: int | None = None) -> TicketFacts:

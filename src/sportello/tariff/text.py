@@ -1,6 +1,6 @@
 """Human explanations of charge lines, in Italian and English (SPEC 6).
 
-Kept out of the engine's hot path: a :class:`~sportello.tariff.model.ChargeLine` builds
+Kept out of the engine's hot path: a :class:`~sportello.tariff.values.QuoteLine` builds
 its text only when asked. Italian numbers use a decimal comma and "60,00 €"; English ones
 a decimal point and "€60.00". Example::
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sportello.tariff.errors import TariffInputError
 
 if TYPE_CHECKING:
-    from sportello.tariff.model import ChargeLine
+    from sportello.tariff.values import QuoteLine
 
 __all__ = ["LANGUAGES", "describe", "format_money", "format_number"]
 
@@ -74,7 +74,7 @@ def _duration(seconds: int | Decimal, lang: str) -> str:
     return text
 
 
-def _surcharge(line: ChargeLine, lang: str, *, on_request: bool = False) -> str:
+def _surcharge(line: QuoteLine, lang: str, *, on_request: bool = False) -> str:
     if not line.surcharged:
         return ""
     plus = format_number((line.factor - 1) * 100, lang)
@@ -83,7 +83,7 @@ def _surcharge(line: ChargeLine, lang: str, *, on_request: bool = False) -> str:
     return f", out of hours{' on request' if on_request else ''} +{plus}%"
 
 
-def _band(line: ChargeLine, lang: str) -> str:
+def _band(line: QuoteLine, lang: str) -> str:
     it = lang == "it"
     over = None if line.band_over is None else format_number(line.band_over, lang)
     up_to = None if line.band_up_to is None else format_number(line.band_up_to, lang)
@@ -102,13 +102,13 @@ def _band(line: ChargeLine, lang: str) -> str:
     return f"oltre {over}, fino a {up_to}" if it else f"over {over}, up to {up_to}"
 
 
-def _percent_of_rate(line: ChargeLine, lang: str) -> str:
+def _percent_of_rate(line: QuoteLine, lang: str) -> str:
     percent = format_number(line.percent or Decimal(0), lang)
     base = format_money(line.base or Decimal(0), lang)
     return f"{percent}% di {base}" if lang == "it" else f"{percent}% of {base}"
 
 
-def describe(line: ChargeLine, lang: str = "it") -> str:
+def describe(line: QuoteLine, lang: str = "it") -> str:
     """The explanation of ``line`` in ``lang`` (``it`` or ``en``)."""
     if lang not in LANGUAGES:
         raise TariffInputError(f"lang {lang!r} is not supported; use 'it' or 'en'.", field="lang")

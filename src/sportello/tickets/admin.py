@@ -21,6 +21,7 @@ from sportello.tariff.text import format_money
 from . import services
 from .errors import TicketInputError
 from .event_text import event_text
+from .inputs import MessageInput
 from .models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -256,10 +257,12 @@ class TicketAdmin(admin.ModelAdmin):
         if form.cleaned_data.get("internal_note"):
             services.message_add(
                 ticket=obj,
-                kind=MessageKind.INTERNAL_NOTE,
-                direction=Direction.INTERNAL,
-                text=form.cleaned_data["internal_note"],
                 actor=actor,
+                message=MessageInput(
+                    kind=MessageKind.INTERNAL_NOTE,
+                    direction=Direction.INTERNAL,
+                    text=form.cleaned_data["internal_note"],
+                ),
             )
         if form.cleaned_data.get("new_status"):
             services.ticket_change_status(

@@ -8,7 +8,7 @@ says what is wrong and how to fix it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from sportello.customers.models import Contact, Organisation
 from . import signals
 from .errors import InvalidTransitionError, TicketInputError
 from .events import SYSTEM, Actor, record_event
+from .inputs import MessageInput
 from .models import (
     LEG_KINDS,
     STATUS_TRANSITIONS,
@@ -134,19 +135,10 @@ def ticket_open(
     *,
     subject: str,
     channel: str,
-    text: str = "",
-    html: str = "",
+    message: MessageInput | None = None,
     organisation: Organisation | None = None,
     contact: Contact | None = None,
     actor: Actor = SYSTEM,
-    message_kind: str | None = None,
-    message_direction: str = Direction.INBOUND,
-    sender: str = "",
-    recipients: Iterable[str] = (),
-    message_id: str = "",
-    cc: Iterable[str] = (),
-    in_reply_to: str = "",
-    references: str = "",
     priority: str = "normal",
     category: str = "",
     official_channels_possible: bool | None = None,
@@ -157,9 +149,11 @@ def ticket_open(
 ) -> Ticket:
     """Open a ticket with its first message and a ``created`` event.
 
-    The first message's kind follows the channel (e-mail, portal, otherwise a phone
-    note) unless ``message_kind`` says otherwise. An empty ``text`` opens the
-    ticket without a message (an agent logging a call fills it in later). The ticket
+    The first message is ``message``: its kind follows the channel (e-mail, portal,
+    otherwise a phone note) unless ``message.kind`` says otherwise; its subject is the
+    ticket's unless it has its own; it is dated ``created_at``, as the ticket. No message,
+    or one without text and html, opens the ticket without a message (an agent logging a
+    call fills it in later). The ticket
     comes back with ``first_message`` set (None without one), saving callers a query.
     """
     subject = (subject or "").strip()
@@ -216,8 +210,8 @@ def ticket_open(
         )
         written = 0
         first = None
-        if text or html:
-            kind = message_kind or {
+        if message is not None and message.has_body:
+            kind = message.kind or {
                 Channel.EMAIL: MessageKind.EMAIL,
                 Channel.OTHER_EMAIL: MessageKind.EMAIL,
                 Channel.PORTAL: MessageKind.PORTAL,
@@ -227,20 +221,11 @@ def ticket_open(
             }.get(channel, MessageKind.PHONE_NOTE)
             first = message_add(
                 ticket=ticket,
-                kind=kind,
-                direction=message_direction,
-                text=text,
-                html=html,
+                message=replace(
+                    message, kind=kind, subject=message.subject or subject, created_at=now
+                ),
                 actor=actor,
                 author_contact=contact,
-                sender=sender,
-                recipients=recipients,
-                subject=subject,
-                message_id=message_id,
-                cc=cc,
-                in_reply_to=in_reply_to,
-                references=references,
-                created_at=now,
                 reprice=False,
             )
             written = int(first.counts_as_written)
@@ -443,29 +428,17 @@ def typed_text_check(*, text: str, field: str = "text") -> None:
 def message_add(
     *,
     ticket: Ticket,
-    kind: str,
-    direction: str,
-    text: str = "",
-    html: str = "",
+    message: MessageInput,
     actor: Actor = SYSTEM,
     author_contact: Contact | None = None,
-    sender: str = "",
-    recipients: Iterable[str] = (),
-    cc: Iterable[str] = (),
-    subject: str = "",
-    message_id: str = "",
-    in_reply_to: str = "",
-    references: str = "",
-    automatic: bool = False,
-    delivery_status: str = "",
-    created_at: datetime | None = None,
     reprice: bool = True,
     notify: bool = True,
 ) -> Message:
     """Add a message to a ticket's conversation, with its event.
 
-    ``html`` must already be sanitised (the mail parser does it with nh3).
+    ``message.html`` must already be sanitised (the mail parser does it with nh3).
     """
+    kind, direction = message.kind, message.direction
     if kind not in MessageKind.values:
         raise TicketInputError(_("Unknown message kind %(kind)s.") % {"kind": kind}, field="kind")
     if direction not in Direction.values:
@@ -474,38 +447,38 @@ def message_add(
         )
     if kind in (MessageKind.INTERNAL_NOTE, MessageKind.SYSTEM):
         direction = Direction.INTERNAL
-    now = created_at or timezone.now()
+    now = message.created_at or timezone.now()
     with transaction.atomic(savepoint=False):
-        message = Message.objects.create(
+        saved = Message.objects.create(
             ticket=ticket,
             kind=kind,
             direction=direction,
-            text=text,
-            html=html,
+            text=message.text,
+            html=message.html,
             author_user=actor.user,
             author_contact=author_contact,
-            sender=sender or actor.display,
-            recipients=list(recipients),
-            cc=list(cc),
-            subject=subject[:998],
-            message_id=message_id,
-            in_reply_to=in_reply_to,
-            references=references,
-            automatic=automatic,
-            delivery_status=delivery_status,
+            sender=message.sender or actor.display,
+            recipients=list(message.recipients),
+            cc=list(message.cc),
+            subject=message.subject[:998],
+            message_id=message.message_id,
+            in_reply_to=message.in_reply_to,
+            references=message.references,
+            automatic=message.automatic,
+            delivery_status=message.delivery_status,
             created_at=now,
         )
         _event(
             ticket,
             TicketEvent.Kind.MESSAGE,
             actor,
-            {"message": message.pk, "kind": kind, "direction": direction},
+            {"message": saved.pk, "kind": kind, "direction": direction},
             now,
         )
-        if reprice and message.counts_as_written:
+        if reprice and saved.counts_as_written:
             _reprice(ticket)
-        signals.message_added.send(Ticket, ticket=ticket, message=message, notify=notify)
-    return message
+        signals.message_added.send(Ticket, ticket=ticket, message=saved, notify=notify)
+    return saved
 
 
 def attachment_add(

@@ -23,6 +23,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Status
 from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory, cast
 
@@ -62,23 +63,26 @@ def november() -> dict:
     t1 = services.ticket_open(
         subject="Posta che non arriva",
         channel="email",
-        text="Aiuto",
         contact=alice,
         created_at=at(2, 10),
+        message=MessageInput(text="Aiuto"),
     )
     for n in range(3):
         services.message_add(
-            ticket=t1, kind="email", direction="out" if n % 2 == 0 else "in", text=f"m{n}"
+            ticket=t1,
+            message=MessageInput(
+                kind="email", direction="out" if n % 2 == 0 else "in", text=f"m{n}"
+            ),
         )
     close(t1, 3)
 
     t2 = services.ticket_open(
         subject="Telefonata stampante",
         channel="phone",
-        text="",
         contact=alice,
         official_channels_possible=True,
         created_at=at(4, 10),
+        message=MessageInput(text=""),
     )
     services.intervention_add(ticket=t2, kind="phone", started_at=at(4, 10), duration_seconds=720)
     close(t2, 4)
@@ -86,19 +90,25 @@ def november() -> dict:
     t3 = services.ticket_open(
         subject="Server fermo di sera",
         channel="phone",
-        text="",
         contact=alice,
         official_channels_possible=True,
         created_at=at(5, 20),
+        message=MessageInput(text=""),
     )
     services.intervention_add(ticket=t3, kind="phone", started_at=at(5, 20), duration_seconds=720)
     services.ticket_update(ticket=t3, waive_call_fee=True, waive_reason="Cliente storico")
     close(t3, 6)
 
     t4 = services.ticket_open(
-        subject="PC lento", channel="email", text="Lentissimo", contact=alice, created_at=at(9, 9)
+        subject="PC lento",
+        channel="email",
+        contact=alice,
+        created_at=at(9, 9),
+        message=MessageInput(text="Lentissimo"),
     )
-    services.message_add(ticket=t4, kind="email", direction="out", text="Lo ritiriamo")
+    services.message_add(
+        ticket=t4, message=MessageInput(kind="email", direction="out", text="Lo ritiriamo")
+    )
     services.intervention_add(ticket=t4, kind="remote", started_at=at(9, 10), duration_seconds=2400)
     services.intervention_add(ticket=t4, kind="pickup", started_at=at(10, 9))
     services.intervention_add(ticket=t4, kind="return", started_at=at(12, 15))
@@ -107,9 +117,9 @@ def november() -> dict:
     t5 = services.ticket_open(
         subject="Stampante da ritirare",
         channel="email",
-        text="Non va",
         contact=bruno,
         created_at=at(16, 9),
+        message=MessageInput(text="Non va"),
     )
     services.intervention_add(ticket=t5, kind="pickup", started_at=at(17, 9))
     close(t5, 18)

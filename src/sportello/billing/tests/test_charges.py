@@ -13,6 +13,7 @@ from sportello.billing.services import tariff_version_in_force
 from sportello.core.models import CalendarDay
 from sportello.customers.models import BillingMode
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 
 ROME = ZoneInfo("Europe/Rome")
 pytestmark = pytest.mark.django_db
@@ -20,12 +21,18 @@ pytestmark = pytest.mark.django_db
 
 def open_ticket(people, channel="email", **kw):
     return services.ticket_open(
-        subject="Stampante", channel=channel, text="Non stampa", contact=people["alice"], **kw
+        subject="Stampante",
+        channel=channel,
+        message=MessageInput(text="Non stampa"),
+        contact=people["alice"],
+        **kw,
     )
 
 
 def reply(ticket, text="Risolto", direction="out"):
-    return services.message_add(ticket=ticket, kind="email", direction=direction, text=text)
+    return services.message_add(
+        ticket=ticket, message=MessageInput(kind="email", direction=direction, text=text)
+    )
 
 
 def charges(ticket) -> TicketCharges:
@@ -51,10 +58,13 @@ def test_an_email_ticket_is_priced_from_its_written_messages(people):
 def test_automatic_mail_and_internal_notes_do_not_count(people):
     ticket = open_ticket(people)
     services.message_add(
-        ticket=ticket, kind="email", direction="out", text="Ricevuto", automatic=True
+        ticket=ticket,
+        message=MessageInput(kind="email", direction="out", text="Ricevuto", automatic=True),
     )
     for _ in range(3):
-        services.message_add(ticket=ticket, kind="internal_note", direction="out", text="nota")
+        services.message_add(
+            ticket=ticket, message=MessageInput(kind="internal_note", direction="out", text="nota")
+        )
     assert codes(ticket) == [("written", Decimal("15.00"))]
 
 
@@ -142,13 +152,15 @@ def test_non_billable_and_contract_tickets_have_no_charges(people):
     org.billing_mode = BillingMode.CONTRACT
     org.save()
     covered = services.ticket_open(
-        subject="x", channel="email", text="y", contact=people["charlie"]
+        subject="x", channel="email", contact=people["charlie"], message=MessageInput(text="y")
     )
     assert codes(covered) == []
 
 
 def test_a_ticket_without_organisation_says_why_it_cannot_be_priced(people):
-    ticket = services.ticket_open(subject="Chi sono?", channel="email", text="?")
+    ticket = services.ticket_open(
+        subject="Chi sono?", channel="email", message=MessageInput(text="?")
+    )
     assert "organisation" in charges(ticket).problem or "organizzazione" in charges(ticket).problem
     assert codes(ticket) == []
 

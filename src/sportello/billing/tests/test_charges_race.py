@@ -12,6 +12,7 @@ from sportello.billing.models import TicketCharges
 from sportello.billing.services import charges_refresh
 from sportello.core.testenv import wait_for
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +29,10 @@ def _waiting_on_a_lock() -> bool:
 
 def test_two_first_pricings_at_once_make_one_row_and_no_error(people):
     ticket = services.ticket_open(
-        subject="Stampante", channel="email", text="Non stampa", contact=people["alice"]
+        subject="Stampante",
+        channel="email",
+        contact=people["alice"],
+        message=MessageInput(text="Non stampa"),
     )
     TicketCharges.objects.filter(ticket=ticket).delete()  # as bench-data leaves it
     first_priced, release = threading.Event(), threading.Event()

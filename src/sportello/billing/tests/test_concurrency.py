@@ -15,6 +15,7 @@ from django.db import connection
 
 from sportello.billing.models import Statement, StatementTicket
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Status, Ticket
 from sportello.tickets.tests.factories import ContactFactory, OrganisationFactory
 
@@ -63,9 +64,9 @@ def test_two_billing_users_at_once_bill_each_ticket_once(tmp_path):
             ticket = services.ticket_open(
                 subject=f"Richiesta {n}-{day}",
                 channel="email",
-                text="x",
                 contact=contact,
                 created_at=datetime(2026, 11, day, 10, tzinfo=ROME),
+                message=MessageInput(text="x"),
             )
             services.ticket_change_status(
                 ticket=ticket,

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from sportello.billing.models import TicketCharges
 from sportello.billing.selectors import tickets_priced
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Ticket
 from sportello.tickets.tests.factories import cast
 
@@ -21,7 +22,10 @@ pytestmark = pytest.mark.django_db
 def make_tickets(people, n):
     for i in range(n):
         ticket = services.ticket_open(
-            subject=f"t{i}", channel="email", text="x", contact=people["alice"]
+            subject=f"t{i}",
+            channel="email",
+            contact=people["alice"],
+            message=MessageInput(text="x"),
         )
         if i % 2:
             services.intervention_add(

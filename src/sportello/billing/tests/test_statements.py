@@ -16,6 +16,7 @@ from sportello.billing.errors import (
 from sportello.billing.models import BillingAudit, Statement, TicketCharges
 from sportello.customers.models import BillingMode
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Status
 
 from .month import at, close, november
@@ -95,9 +96,9 @@ def test_blockers_are_listed_and_stop_the_issue(month):
     open_one = services.ticket_open(
         subject="Ancora aperto",
         channel="email",
-        text="x",
         contact=month["alice"],
         created_at=at(20, 9),
+        message=MessageInput(text="x"),
     )
     services.intervention_add(
         ticket=open_one, kind="remote", started_at=at(20, 10), duration_seconds=600
@@ -152,9 +153,9 @@ def test_resolved_tickets_in_their_reopen_window_are_offered_not_billed(month):
     t6 = services.ticket_open(
         subject="Appena risolto",
         channel="email",
-        text="x",
         contact=month["alice"],
         created_at=at(28, 9),
+        message=MessageInput(text="x"),
     )
     services.ticket_change_status(ticket=t6, status=Status.RESOLVED, when=at(28, 10))
     result = draft(month["org_a"])
@@ -176,9 +177,9 @@ def test_contract_tickets_are_listed_at_zero(month):
     t = services.ticket_open(
         subject="Contratto",
         channel="email",
-        text="x",
         contact=month["bruno"],
         created_at=at(20, 9),
+        message=MessageInput(text="x"),
     )
     close(t, 21)
     s = draft(org).statement
@@ -228,7 +229,11 @@ def test_resolved_tickets_close_themselves_when_the_reopen_window_ends(month):
     from sportello.tickets.models import TicketEvent
 
     t = services.ticket_open(
-        subject="Risolto", channel="email", text="x", contact=month["alice"], created_at=at(20, 9)
+        subject="Risolto",
+        channel="email",
+        contact=month["alice"],
+        created_at=at(20, 9),
+        message=MessageInput(text="x"),
     )
     services.ticket_change_status(ticket=t, status=Status.RESOLVED, when=at(20, 10))
     assert not TicketCharges.objects.get(ticket=t).frozen

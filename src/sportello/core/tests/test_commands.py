@@ -14,6 +14,7 @@ from django.core.management import call_command
 from sportello.core.testenv import Output, wait_for
 from sportello.customers.models import Contact, Organisation
 from sportello.staff.models import Agent, Zone
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Channel, Intervention, Message, Status, Ticket
 
 SPORTELLO = [sys.executable, "-m", "sportello"]
@@ -71,7 +72,7 @@ def test_bench_data_inserts_tickets_messages_and_numbers(capsys):
     # The sequence continues after the bulk insert: a new ticket gets a fresh number.
     from sportello.tickets.services import ticket_open
 
-    fresh = ticket_open(subject="after bench", channel="email", text="x")
+    fresh = ticket_open(subject="after bench", channel="email", message=MessageInput(text="x"))
     assert fresh.number not in numbers
 
 

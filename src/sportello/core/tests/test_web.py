@@ -5,6 +5,8 @@ import json
 import pytest
 from django.test import override_settings
 
+from sportello.tickets.inputs import MessageInput
+
 
 @pytest.mark.django_db
 def test_health_answers_ok_without_login(client):
@@ -77,7 +79,10 @@ def test_the_ticket_admin_explains_each_charge(client, django_user_model):
 
     people = cast()
     ticket = services.ticket_open(
-        subject="Stampante", channel="whatsapp", text="Aiuto", contact=people["alice"]
+        subject="Stampante",
+        channel="whatsapp",
+        contact=people["alice"],
+        message=MessageInput(text="Aiuto"),
     )
     django_user_model.objects.create_superuser("root", "root@example.com", "pw-Secret-1")
     client.login(username="root", password="pw-Secret-1")
@@ -98,9 +103,11 @@ def test_agents_read_the_conversation_with_quotes_folded_and_images_inline(
         subject="Stampante",
         channel="email",
         contact=people["alice"],
-        text="Ancora guasta.\n\nIl giorno lun 2 mar 2026 alle 10:00 Assistenza ha scritto:\n"
-        "> Avete provato a riavviarla?\n",
-        html='<p>Ancora guasta.</p><img src="cid:foto1@alice">',
+        message=MessageInput(
+            text="Ancora guasta.\n\nIl giorno lun 2 mar 2026 alle 10:00 Assistenza ha scritto:\n"
+            "> Avete provato a riavviarla?\n",
+            html='<p>Ancora guasta.</p><img src="cid:foto1@alice">',
+        ),
     )
     message = ticket.messages.get()
     image = services.attachment_add(
@@ -113,7 +120,8 @@ def test_agents_read_the_conversation_with_quotes_folded_and_images_inline(
         inline=True,
     )
     services.message_add(
-        ticket=ticket, kind="internal_note", direction="out", text="Cliente da richiamare"
+        ticket=ticket,
+        message=MessageInput(kind="internal_note", direction="out", text="Cliente da richiamare"),
     )
     django_user_model.objects.create_superuser("root", "root@example.com", "pw-Secret-1")
     client.login(username="root", password="pw-Secret-1")

@@ -13,6 +13,7 @@ from django.urls import get_resolver, resolve, reverse
 from sportello.desk.models import CannedReply, RunningTimer
 from sportello.mail.models import RawMessage
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Intervention, Message, Ticket, TicketEvent
 
 from .support import PASSWORD
@@ -34,9 +35,8 @@ def world(people, tmp_path):
     ticket = tickets.ticket_open(
         subject="Stampante",
         channel="email",
-        text="Non stampa",
         contact=people["alice"],
-        sender="alice@alice.example.it",
+        message=MessageInput(text="Non stampa", sender="alice@alice.example.it"),
     )
     call = tickets.intervention_add(
         ticket=ticket,

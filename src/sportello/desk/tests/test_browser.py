@@ -78,6 +78,7 @@ def server(tmp_path_factory, smtp):
         from sportello.customers.models import Contact, ContactEmail, ContactPhone, Organisation
         from sportello.staff.models import Agent, Role, Team
         from sportello.staff.services import agent_save
+        from sportello.tickets.inputs import MessageInput
         from sportello.tickets.services import ticket_open
         org = Organisation.objects.create(name="Studio Rossi S.r.l.", hourly_rate=Decimal("60.00"))
         alice = Contact.objects.create(organisation=org, first_name="Alice", last_name="Rossi")
@@ -94,15 +95,17 @@ def server(tmp_path_factory, smtp):
                 f"bob-{{name}}", f"bob-{{name}}@init-s.it", "{PASSWORD}", first_name="Bob")
             agent_save(agent=Agent(user=user, role=Role.AGENT, team=team))
             ticket_open(subject=f"La stampante non stampa ({{name}})", channel="email",
-                        text="Da stamattina la stampante non stampa.", contact=alice,
-                        sender="alice@studio-rossi.example.it")
+                        message=MessageInput(text="Da stamattina la stampante non stampa.",
+                                             sender="alice@studio-rossi.example.it"),
+                        contact=alice)
         carla = get_user_model().objects.create_user(
             "carla", "carla@init-s.it", "{PASSWORD}", first_name="Carla")
         agent_save(agent=Agent(user=carla, role=Role.ADMIN, team=team))
         from sportello.tickets.services import ticket_change_status
         done = ticket_open(subject="Il router si riavvia", channel="email",
-                           text="Il router si riavvia da solo.", contact=alice,
-                           sender="alice@studio-rossi.example.it")
+                           message=MessageInput(text="Il router si riavvia da solo.",
+                                                sender="alice@studio-rossi.example.it"),
+                           contact=alice)
         for status in ("open", "resolved"):
             ticket_change_status(ticket=done, status=status, notify=False)
         """,
@@ -248,13 +251,14 @@ def test_two_agents_on_one_ticket_see_each_other_and_confirm_a_stale_send(browse
         from sportello.customers.models import Contact
         from sportello.staff.models import Agent, Role, Team
         from sportello.staff.services import agent_save
+        from sportello.tickets.inputs import MessageInput
         from sportello.tickets.services import ticket_open
         for name in ("anna", "bruno"):
             user = get_user_model().objects.create_user(name, f"{{name}}@init-s.it",
                 "{PASSWORD}", first_name=name.capitalize())
             agent_save(agent=Agent(user=user, role=Role.AGENT, team=Team.objects.get()))
-        ticket_open(subject="Due operatori", channel="email", text="Aiuto",
-                    contact=Contact.objects.get(), sender="alice@studio-rossi.example.it")
+        ticket_open(subject="Due operatori", channel="email", contact=Contact.objects.get(),
+                    message=MessageInput(text="Aiuto", sender="alice@studio-rossi.example.it"))
         """,
     )
     url = server["url"]

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from sportello.desk import selectors
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Ticket
 
 from .support import PASSWORD
@@ -30,9 +31,8 @@ def make_tickets(people, n, **kw):
             tickets.ticket_open(
                 subject=f"Richiesta {i}",
                 channel="email",
-                text="Testo",
+                message=MessageInput(text="Testo", sender="alice@alice.example.it"),
                 contact=people["alice"],
-                sender="alice@alice.example.it",
                 **kw,
             )
         )
@@ -149,7 +149,10 @@ def test_ticket_page_queries_do_not_grow_with_the_ticket(client, people):
     short = queries(client, url)
     for i in range(20):
         message = tickets.message_add(
-            ticket=ticket, kind="email", direction="in", text=f"Messaggio {i}", sender="a@b.it"
+            ticket=ticket,
+            message=MessageInput(
+                kind="email", direction="in", text=f"Messaggio {i}", sender="a@b.it"
+            ),
         )
         tickets.attachment_add(ticket=ticket, message=message, filename=f"f{i}.txt", content=b"x")
         tickets.intervention_add(
@@ -242,7 +245,9 @@ def test_a_reply_to_a_ticket_that_changed_meanwhile_asks_for_confirmation(client
     url = reverse("desk:ticket", args=[ticket.pk])
     seen = re.search(r'name="seen" value="(\d+)"', client.get(url).content.decode()).group(1)
     # Meanwhile the customer writes again and Mario changes the priority.
-    tickets.message_add(ticket=ticket, kind="email", direction="in", text="Ancora niente")
+    tickets.message_add(
+        ticket=ticket, message=MessageInput(kind="email", direction="in", text="Ancora niente")
+    )
     tickets.ticket_update(
         ticket=ticket, priority="high", actor=tickets.Actor(user=people["mario"].user)
     )

@@ -15,6 +15,7 @@ from sportello.desk import selectors, services
 from sportello.desk.errors import DeskInputError, DeskPermissionError
 from sportello.desk.models import RunningTimer
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Intervention, Message, Ticket, TicketEvent
 
 ROME = ZoneInfo("Europe/Rome")
@@ -28,9 +29,8 @@ def open_ticket(people, **kw):
     return tickets.ticket_open(
         subject=kw.pop("subject", "La stampante non stampa"),
         channel=kw.pop("channel", "email"),
-        text="Da stamattina non stampa.",
+        message=MessageInput(text="Da stamattina non stampa.", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
         **kw,
     )
 

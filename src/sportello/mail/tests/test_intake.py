@@ -17,6 +17,7 @@ from sportello.mail.parse import iter_mbox
 from sportello.mail.services import ingest_raw, raw_process
 from sportello.mail.tests.builders import corpus_messages, customer_mail
 from sportello.staff.models import Agent
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import DeliveryStatus, Message, Status, Ticket
 from sportello.tickets.services import Actor, message_add, ticket_change_status
 from sportello.tickets.tests.factories import cast
@@ -122,13 +123,15 @@ def test_a_bounce_of_our_mail_marks_the_delivery_failed_on_its_ticket():
     ticket = Ticket.objects.get(number=first.ticket_number)
     ours = message_add(
         ticket=ticket,
-        kind="email",
-        direction="out",
-        text="Risposta",
-        message_id="reply-1@init-s.it",
-        recipients=["alice@alice.example.it"],
-        delivery_status=DeliveryStatus.SENT,
         actor=Actor(label="bob"),
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            text="Risposta",
+            message_id="reply-1@init-s.it",
+            recipients=["alice@alice.example.it"],
+            delivery_status=DeliveryStatus.SENT,
+        ),
     )
     dsn = (
         b"From: MAILER-DAEMON@mx.alice.example.it\r\nTo: assistenza@init-s.it\r\n"

@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.tests.factories import ContactFactory, cast
 
 PASSWORD = "Sportello-test-2025!"
@@ -48,7 +49,7 @@ def open_portal_ticket(contact, subject="Stampante guasta", text="Non stampa.", 
     return tickets.ticket_open(
         subject=subject,
         channel="portal",
-        text=text,
+        message=MessageInput(text=text),
         contact=contact,
         actor=tickets.Actor(user=contact.user),
         **kw,

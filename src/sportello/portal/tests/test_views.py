@@ -13,6 +13,7 @@ from sportello.billing.models import TicketCharges
 from sportello.mail import outbound
 from sportello.portal.models import TicketRating
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Message, Status, Ticket
 
 from .support import open_portal_ticket
@@ -31,9 +32,9 @@ def alice_ticket(people):
     )
     note = tickets.message_add(
         ticket=ticket,
-        kind="internal_note",
-        direction="internal",
-        text="NOTA-INTERNA: cliente difficile",
+        message=MessageInput(
+            kind="internal_note", direction="internal", text="NOTA-INTERNA: cliente difficile"
+        ),
     )
     tickets.attachment_add(
         ticket=ticket, message=note, filename="bounce.eml", content=b"From: x", content_type="x"
@@ -230,10 +231,12 @@ def test_an_attachment_of_an_internal_note_is_not_found(client, people, alice_ti
 def test_message_html_is_rendered_sanitised(client, people, alice_ticket):
     tickets.message_add(
         ticket=alice_ticket,
-        kind="email",
-        direction="out",
-        html='<p onclick="x()">Ciao <b>Alice</b><script>alert(1)</script>'
-        '<img src="https://tracker.example/p.gif"><a href="javascript:alert(1)">x</a></p>',
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            html='<p onclick="x()">Ciao <b>Alice</b><script>alert(1)</script>'
+            '<img src="https://tracker.example/p.gif"><a href="javascript:alert(1)">x</a></p>',
+        ),
     )
     body = login(client, people, "alice").get(f"/portale/ticket/{alice_ticket.number}/")
     html = body.content.decode()

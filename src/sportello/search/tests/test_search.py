@@ -16,6 +16,7 @@ from sportello.customers.models import ContactEmail, ContactPhone
 from sportello.search.models import SearchDocument
 from sportello.search.selectors import Filters, ticket_search
 from sportello.staff.models import Agent, Team
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import MessageKind
 from sportello.tickets.services import (
     attachment_add,
@@ -53,7 +54,7 @@ def search(user, q, **filters):
 def open_ticket(subject, text="", contact=None, days_ago=0, **kw):
     return ticket_open(
         subject=subject,
-        text=text,
+        message=MessageInput(text=text),
         channel="email",
         contact=contact,
         created_at=timezone.now() - timedelta(days=days_ago),
@@ -220,9 +221,17 @@ def test_only_staff_who_work_tickets_may_search(people):
 def test_the_index_follows_every_write(people, bob):
     t = open_ticket("Monitor", "", people["alice"])
     assert numbers(search(bob, "monitor")) == [t.number]
-    message_add(ticket=t, kind=MessageKind.EMAIL, direction="in", text="Lo schermo sfarfalla")
+    message_add(
+        ticket=t,
+        message=MessageInput(kind=MessageKind.EMAIL, direction="in", text="Lo schermo sfarfalla"),
+    )
     assert numbers(search(bob, "schermi")) == [t.number]
-    message_add(ticket=t, kind=MessageKind.INTERNAL_NOTE, direction="internal", text="cavo HDMI")
+    message_add(
+        ticket=t,
+        message=MessageInput(
+            kind=MessageKind.INTERNAL_NOTE, direction="internal", text="cavo HDMI"
+        ),
+    )
     assert numbers(search(bob, "hdmi")) == [t.number]
     ticket_update(ticket=t, subject="Schermo nero")
     assert numbers(search(bob, "monitor")) == []
@@ -249,10 +258,12 @@ def test_automatic_mail_is_not_indexed(people, bob):
     t = open_ticket("Richiesta", "testo", people["alice"])
     message_add(
         ticket=t,
-        kind=MessageKind.EMAIL,
-        direction="out",
-        text="Abbiamo ricevuto la sua richiesta",
-        automatic=True,
+        message=MessageInput(
+            kind=MessageKind.EMAIL,
+            direction="out",
+            text="Abbiamo ricevuto la sua richiesta",
+            automatic=True,
+        ),
     )
     assert numbers(search(bob, "ricevuto")) == []
 
@@ -268,7 +279,9 @@ def test_a_deleted_ticket_leaves_the_index(people, bob):
 
 def test_rebuild_gives_the_index_the_writes_kept(people, bob):
     t = open_ticket("Stampante ferma", "Errore 0x42", people["alice"])
-    message_add(ticket=t, kind=MessageKind.EMAIL, direction="in", text="Ancora ferma")
+    message_add(
+        ticket=t, message=MessageInput(kind=MessageKind.EMAIL, direction="in", text="Ancora ferma")
+    )
     attachment_add(ticket=t, filename="errore.jpg", content=b"jpg")
     open_ticket("Rete lenta", "Tutto lento", people["charlie"])
     kept = sorted(SearchDocument.objects.values_list("ticket_id", "subject", "meta", "keys"))

@@ -10,6 +10,7 @@ from django.urls import reverse
 from sportello.customers.models import Contact
 from sportello.search.models import SearchDocument
 from sportello.search.selectors import ticket_search
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Ticket
 from sportello.tickets.services import ticket_open
 from sportello.tickets.tests.factories import cast
@@ -37,9 +38,9 @@ def test_the_url_is_named_and_sits_under_the_desk():
 def test_an_agent_sees_ranked_highlighted_results_in_italian(agent_client, people):
     ticket_open(
         subject="La stampante <b>non</b> stampa",
-        text="Da stamattina la stampante è ferma.",
         channel="email",
         contact=people["alice"],
+        message=MessageInput(text="Da stamattina la stampante è ferma."),
     )
     response = agent_client.get(URL, {"q": "stampanti"})
     assert response.status_code == 200
@@ -51,14 +52,24 @@ def test_an_agent_sees_ranked_highlighted_results_in_italian(agent_client, peopl
 
 
 def test_a_ticket_number_redirects_to_the_ticket(agent_client, people):
-    t = ticket_open(subject="Monitor", text="nero", channel="email", contact=people["alice"])
+    t = ticket_open(
+        subject="Monitor",
+        channel="email",
+        contact=people["alice"],
+        message=MessageInput(text="nero"),
+    )
     response = agent_client.get(URL, {"q": t.number})
     assert response.status_code == 302
     assert response["Location"] == reverse("desk:ticket", kwargs={"pk": t.pk})
 
 
 def test_htmx_gets_the_partial_and_json_the_data(agent_client, people):
-    t = ticket_open(subject="Backup fallito", text="x", channel="email", contact=people["alice"])
+    t = ticket_open(
+        subject="Backup fallito",
+        channel="email",
+        contact=people["alice"],
+        message=MessageInput(text="x"),
+    )
     partial = agent_client.get(URL, {"q": "backup"}, headers={"HX-Request": "true"})
     assert partial.status_code == 200
     body = partial.content.decode()
@@ -87,7 +98,12 @@ def test_hostile_input_answers_200(agent_client, typed):
 
 
 def test_customers_get_403_and_strangers_the_login(client, people):
-    ticket_open(subject="Stampante", text="x", channel="email", contact=people["alice"])
+    ticket_open(
+        subject="Stampante",
+        channel="email",
+        contact=people["alice"],
+        message=MessageInput(text="x"),
+    )
     response = client.get(URL, {"q": "stampante"})
     assert response.status_code == 302 and "/desk/login/" in response["Location"]
     alice = User.objects.create_user("alice-portal", "alice@alice.example.it", "x")

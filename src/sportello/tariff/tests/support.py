@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sportello.tariff.calendar import default_calendar
-from sportello.tariff.model import Intervention, TicketFacts
+from sportello.tariff.values import InterventionFact, TicketFacts
 
 ROME = ZoneInfo("Europe/Rome")
 R60 = Decimal("60.00")
@@ -47,8 +47,8 @@ def facts(**overrides: object) -> TicketFacts:
 
 def call(
     kind: str, start: datetime, seconds: int | Decimal = 0, ooh: bool | None = None
-) -> Intervention:
-    return Intervention(kind, start, seconds, ooh)
+) -> InterventionFact:
+    return InterventionFact(kind, start, seconds, ooh)
 
 
 # A Monday in hours, a Monday evening, a Saturday (all March 2026, CET).

@@ -10,7 +10,6 @@ import pytest
 
 from sportello.tariff.engine import DEFAULT_TARIFF, quote, tariff_in_force
 from sportello.tariff.errors import TariffInputError
-from sportello.tariff.model import Intervention, TariffParams
 from sportello.tariff.tests.support import (
     CALENDAR,
     MONDAY_10,
@@ -20,6 +19,7 @@ from sportello.tariff.tests.support import (
     facts,
     rome,
 )
+from sportello.tariff.values import InterventionFact, TariffParams
 
 D = Decimal
 
@@ -84,7 +84,7 @@ def test_remote_time_includes_phone_calls():
 
 
 def test_intervention_of_takes_minutes_and_seconds():
-    iv = Intervention.of("phone", MONDAY_10, minutes=5, seconds=20)
+    iv = InterventionFact.of("phone", MONDAY_10, minutes=5, seconds=20)
     assert iv.seconds == 320 and iv.minutes == D(320) / 60
 
 
@@ -303,7 +303,7 @@ def test_parameters_can_change_every_number():
         call_fee=D("30.00"),
         vat_percent=D(10),
         out_of_hours_factor=D(2),
-        phone_tiers=((10, D(40)), (30, D(80))),
+        phone_bands=((10, D(40)), (30, D(80))),
         over_step_minutes=30,
         over_step_percent=D(40),
     )
@@ -321,8 +321,8 @@ def test_parameters_can_change_every_number():
         ({"call_fee": 25.0}, "call_fee"),
         ({"vat_percent": D(-1)}, "vat_percent"),
         ({"out_of_hours_factor": D("0.5")}, "out_of_hours_factor"),
-        ({"phone_tiers": ((15, D(50)), (5, D(25)))}, "phone_tiers"),
-        ({"remote_tiers": ()}, "remote_tiers"),
+        ({"phone_bands": ((15, D(50)), (5, D(25)))}, "phone_bands"),
+        ({"remote_bands": ()}, "remote_bands"),
         ({"over_step_minutes": 0}, "over_step_minutes"),
         ({"call_fee_channels": frozenset({"fax"})}, "call_fee_channels"),
     ],
@@ -353,7 +353,7 @@ def describe_all(f, lang):
     ("f", "italian", "english"),
     [
         (
-            facts(interventions=(Intervention.of("phone", MONDAY_10, minutes=5, seconds=20),)),
+            facts(interventions=(InterventionFact.of("phone", MONDAY_10, minutes=5, seconds=20),)),
             "Assistenza telefonica: 5 min 20 s (oltre 5, fino a 15) = 50% di 60,00 € = 30,00 €",
             "Phone support: 5 min 20 s (over 5, up to 15) = 50% of €60.00 = €30.00",
         ),

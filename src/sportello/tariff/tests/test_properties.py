@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sportello.tariff.engine import DEFAULT_TARIFF, quote
-from sportello.tariff.model import CENT, CHANNELS, Intervention, TicketFacts
 from sportello.tariff.tests.support import CALENDAR, ROME
+from sportello.tariff.values import CENT, CHANNELS, InterventionFact, TicketFacts
 
 ZONES = [ROME, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-7))]
 DURATIONS = st.integers(min_value=0, max_value=200 * 60) | st.decimals(
@@ -25,14 +25,14 @@ starts = st.datetimes(
     allow_imaginary=False,
 )
 interventions = st.builds(
-    Intervention,
+    InterventionFact,
     kind=st.sampled_from(["phone", "remote", "pickup", "return"]),
     start=starts,
     seconds=DURATIONS,
     out_of_hours=st.none() | st.booleans(),
 )
 timed_interventions = st.builds(
-    Intervention,
+    InterventionFact,
     kind=st.sampled_from(["phone", "remote"]),
     start=starts,
     seconds=DURATIONS,
@@ -79,7 +79,7 @@ def test_a_longer_call_never_costs_less(kind, start, a, b):
     def fee(seconds):
         return q(
             TicketFacts(
-                Decimal("60.00"), "email", interventions=((Intervention(kind, start, seconds)),)
+                Decimal("60.00"), "email", interventions=((InterventionFact(kind, start, seconds)),)
             )
         ).net
 

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Direction, MessageKind, Status
 
 from .factories import cast
@@ -74,7 +75,7 @@ def desk(client, settings):
         channel="email",
         organisation=people["org_a"],
         contact=people["alice"],
-        text="La stampante non stampa.",
+        message=MessageInput(text="La stampante non stampa."),
     )
     return client, ticket, people
 

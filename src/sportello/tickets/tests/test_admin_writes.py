@@ -7,6 +7,7 @@ import pytest
 
 from sportello.billing.models import TicketCharges
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Attachment, Intervention, Message, TicketEvent
 
 from .factories import cast
@@ -99,7 +100,9 @@ def test_a_call_on_the_admin_page_gets_the_services_error(admin_desk):
 @pytest.mark.parametrize("model", [Message, Attachment, TicketEvent])
 def test_messages_attachments_and_events_cannot_be_added_or_edited_by_hand(admin_desk, model):
     client, ticket, _people = admin_desk
-    note = services.message_add(ticket=ticket, kind="phone_note", direction="in", text="Nota")
+    note = services.message_add(
+        ticket=ticket, message=MessageInput(kind="phone_note", direction="in", text="Nota")
+    )
     services.attachment_add(ticket=ticket, message=note, filename="log.txt", content=b"errore")
     name = model._meta.model_name
     assert client.get(f"/admin/tickets/{name}/add/").status_code == 403

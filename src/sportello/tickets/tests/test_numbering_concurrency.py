@@ -22,10 +22,11 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
 django.setup()
 from django.db import connections
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(int(sys.argv[1])):
-    services.ticket_open(subject=f"concurrent {i}", channel="email", text="x")
+    services.ticket_open(subject=f"concurrent {i}", channel="email", message=MessageInput(text="x"))
 connections.close_all()
 """
 
@@ -73,8 +74,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
 django.setup()
 from django.db import transaction
 from sportello.tickets import services
+from sportello.tickets.inputs import MessageInput
 with transaction.atomic():
-    services.ticket_open(subject="held open", channel="email", text="x")
+    services.ticket_open(subject="held open", channel="email", message=MessageInput(text="x"))
     print("opened", flush=True)
     sys.stdin.read()
 """

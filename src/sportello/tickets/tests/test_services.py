@@ -9,6 +9,7 @@ from django.utils import translation
 
 from sportello.tickets import services
 from sportello.tickets.errors import InvalidTransitionError, TicketInputError
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Message, Status, Ticket, TicketEvent
 
 ROME = ZoneInfo("Europe/Rome")
@@ -19,9 +20,8 @@ def open_ticket(people, **kw):
     defaults = dict(
         subject="Stampante guasta",
         channel="email",
-        text="Non stampa.",
+        message=MessageInput(text="Non stampa.", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
     )
     defaults.update(kw)
     return services.ticket_open(**defaults)
@@ -212,10 +212,12 @@ def test_a_leg_outside_the_district_takes_the_organisations_distance(people):
 def test_internal_notes_are_never_public_nor_written(people):
     ticket = open_ticket(people)
     note = services.message_add(
-        ticket=ticket, kind="internal_note", direction="out", text="Cliente difficile"
+        ticket=ticket,
+        message=MessageInput(kind="internal_note", direction="out", text="Cliente difficile"),
     )
     ack = services.message_add(
-        ticket=ticket, kind="email", direction="out", text="Ricevuto", automatic=True
+        ticket=ticket,
+        message=MessageInput(kind="email", direction="out", text="Ricevuto", automatic=True),
     )
     assert note.direction == "internal" and not note.is_public and not note.counts_as_written
     assert ack.is_public and not ack.counts_as_written

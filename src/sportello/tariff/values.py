@@ -19,12 +19,13 @@ __all__ = [
     "CALL_FEE_CHANNELS",
     "CENT",
     "CHANNELS",
+    "Band",
     "DEFAULT_TARIFF",
     "INTERVENTION_KINDS",
     "LEG_KINDS",
     "LINE_CODES",
-    "ChargeLine",
-    "Intervention",
+    "QuoteLine",
+    "InterventionFact",
     "Quote",
     "TariffParams",
     "TicketFacts",
@@ -83,8 +84,13 @@ def _decimal(value: object, *, field_name: str) -> Decimal:
 
 
 @dataclass(frozen=True, slots=True)
-class Tier:
-    """One band of a duration scale, precomputed for the hot path (seconds, fraction of R)."""
+class Band:
+    """One band of a duration scale: up to ``up_to_minutes`` (included), ``percent`` of R.
+
+    The rest is precomputed for the hot path (seconds, fraction of R, the previous band's
+    limit). ``TariffParams`` takes bands as ``(up_to_minutes, percent)`` pairs, as the
+    policy writes them, or as ``Band`` values, and keeps them as ``Band`` values.
+    """
 
     up_to_minutes: int | Decimal
     up_to_seconds: int | Decimal
@@ -92,11 +98,18 @@ class Tier:
     fraction: Decimal  # percent / 100
     over_minutes: int | Decimal | None  # the previous band's limit, None for the first
 
+    @property
+    def pair(self) -> tuple[int | Decimal, Decimal]:
+        """``(up_to_minutes, percent)``, as the policy and the stored versions write it."""
+        return (self.up_to_minutes, self.percent)
 
-def _tiers(raw: Iterable[tuple[object, object]], *, field_name: str) -> tuple[Tier, ...]:
-    tiers: list[Tier] = []
+
+def _bands(raw: Iterable[object], *, field_name: str) -> tuple[Band, ...]:
+    bands: list[Band] = []
     previous: int | Decimal | None = None
     for index, pair in enumerate(raw):
+        if isinstance(pair, Band):
+            pair = pair.pair
         try:
             minutes_raw, percent_raw = pair  # type: ignore[misc]
         except (TypeError, ValueError):
@@ -113,11 +126,11 @@ def _tiers(raw: Iterable[tuple[object, object]], *, field_name: str) -> tuple[Ti
             )
         percent = _decimal(percent_raw, field_name=f"{field_name}[{index}].percent")
         seconds = minutes * 60
-        tiers.append(Tier(minutes, seconds, percent, percent / HUNDRED, previous))
+        bands.append(Band(minutes, seconds, percent, percent / HUNDRED, previous))
         previous = minutes
-    if not tiers:
+    if not bands:
         raise TariffInputError(f"{field_name} needs at least one band.", field=field_name)
-    return tuple(tiers)
+    return tuple(bands)
 
 
 @dataclass(frozen=True)
@@ -127,8 +140,9 @@ class TariffParams:
     Versioned (SPEC 5: "versioned with a validity date"): pick the one in force on the day
     the ticket was resolved with :func:`sportello.tariff.engine.tariff_in_force`.
 
-    Duration bands are ``(up_to_minutes, percent_of_R)``, upper limit included: the policy
-    says "massimo 5 minuti", and SPEC 5 "T <= 5 min: 25% R". Past the last band, every
+    Duration bands are given as ``(up_to_minutes, percent_of_R)`` pairs and kept as
+    :class:`Band` values, upper limit included: the policy says "massimo 5 minuti", and
+    SPEC 5 "T <= 5 min: 25% R". Past the last band, every
     further *started* ``over_step_minutes`` adds ``over_step_percent`` (SPEC 5, T > 60).
     """
 
@@ -139,13 +153,13 @@ class TariffParams:
     written_low_percent: Decimal = Decimal(25)
     written_high_percent: Decimal = Decimal(50)
     # Phone: T <= 5 -> 25%, <= 15 -> 50%, <= 60 -> 100%.
-    phone_tiers: tuple[tuple[int | Decimal, Decimal], ...] = (
+    phone_bands: tuple[Band, ...] = (  # given as pairs, kept as Band values
         (5, Decimal(25)),
         (15, Decimal(50)),
         (60, Decimal(100)),
     )
     # Remote (phone calls included): T <= 15 -> 50%, <= 60 -> 100%.
-    remote_tiers: tuple[tuple[int | Decimal, Decimal], ...] = (
+    remote_bands: tuple[Band, ...] = (  # given as pairs, kept as Band values
         (15, Decimal(50)),
         (60, Decimal(100)),
     )
@@ -162,8 +176,6 @@ class TariffParams:
     call_fee_channels: frozenset[str] = CALL_FEE_CHANNELS
 
     # Precomputed for the hot path.
-    phone_bands: tuple[Tier, ...] = field(init=False, repr=False, compare=False)
-    remote_bands: tuple[Tier, ...] = field(init=False, repr=False, compare=False)
     over_step_seconds: int | Decimal = field(init=False, repr=False, compare=False)
     written_low_fraction: Decimal = field(init=False, repr=False, compare=False)
     written_high_fraction: Decimal = field(init=False, repr=False, compare=False)
@@ -202,10 +214,8 @@ class TariffParams:
         step_minutes: int | Decimal = int(step) if step == step.to_integral_value() else step
         set_(self, "over_step_minutes", step_minutes)
         set_(self, "over_step_seconds", step_minutes * 60)
-        set_(self, "phone_bands", _tiers(self.phone_tiers, field_name="phone_tiers"))
-        set_(self, "remote_bands", _tiers(self.remote_tiers, field_name="remote_tiers"))
-        set_(self, "phone_tiers", tuple((t.up_to_minutes, t.percent) for t in self.phone_bands))
-        set_(self, "remote_tiers", tuple((t.up_to_minutes, t.percent) for t in self.remote_bands))
+        set_(self, "phone_bands", _bands(self.phone_bands, field_name="phone_bands"))
+        set_(self, "remote_bands", _bands(self.remote_bands, field_name="remote_bands"))
         set_(self, "written_low_fraction", self.written_low_percent / HUNDRED)
         set_(self, "written_high_fraction", self.written_high_percent / HUNDRED)
         set_(self, "leg_fraction", self.leg_in_district_percent / HUNDRED)
@@ -225,7 +235,7 @@ DEFAULT_TARIFF: Final = TariffParams()
 
 
 @dataclass(frozen=True, slots=True)
-class Intervention:
+class InterventionFact:
     """A phone call, remote session or logistics leg (SPEC 4).
 
     - ``kind``: ``phone``, ``remote``, ``pickup`` or ``return``;
@@ -252,8 +262,8 @@ class Intervention:
         minutes: int | Decimal = 0,
         seconds: int | Decimal = 0,
         out_of_hours: bool | None = None,
-    ) -> Intervention:
-        """``Intervention.of("phone", start, minutes=5, seconds=20)``: 320 s."""
+    ) -> InterventionFact:
+        """``InterventionFact.of("phone", start, minutes=5, seconds=20)``: 320 s."""
         return cls(kind, start, minutes * 60 + seconds, out_of_hours)
 
     @property
@@ -285,13 +295,13 @@ class TicketFacts:
     distance_km: Decimal | int | None = None
     written_messages: int = 0
     out_of_hours_requested: bool = False
-    interventions: tuple[Intervention, ...] = ()
+    interventions: tuple[InterventionFact, ...] = ()
     waive_call_fee: bool = False
     billable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
-class ChargeLine:
+class QuoteLine:
     """One charge of a quote, with what produced it (SPEC 6: "a human explanation").
 
     Structured fields, so that billing can store and re-explain the line:
@@ -350,7 +360,7 @@ class ChargeLine:
 class Quote:
     """Lines, net (sum of the rounded lines), VAT on the net (half up), total = net + VAT."""
 
-    lines: tuple[ChargeLine, ...]
+    lines: tuple[QuoteLine, ...]
     net: Decimal
     vat: Decimal
     total: Decimal
