@@ -62,6 +62,7 @@ def server(tmp_path_factory):
         from sportello.sla.models import SlaPolicy
         from sportello.staff.models import Agent, Role, Team
         from sportello.staff.services import agent_save
+        from sportello.tickets.inputs import MessageInput
         from sportello.tickets.services import (
             intervention_add, ticket_assign, ticket_change_status, ticket_open)
         SlaPolicy.objects.create(name="Urgente", priority="urgent", response_minutes=60,
@@ -82,8 +83,10 @@ def server(tmp_path_factory):
             users[name] = agent_save(agent=Agent(user=user, role=role, team=team))
         now = timezone.now()
         def opened(subject, priority, days):
-            return ticket_open(subject=subject, channel="email", text="Testo", contact=alice,
-                               sender="alice@studio-rossi.example.it", priority=priority,
+            return ticket_open(subject=subject, channel="email", contact=alice,
+                               message=MessageInput(text="Testo",
+                                                    sender="alice@studio-rossi.example.it"),
+                               priority=priority,
                                created_at=now - timedelta(days=days))
         late = opened("Server fermo, nessuna risposta", "urgent", 20)
         warn = opened("Backup lento da giorni", "normal", 10)

@@ -18,6 +18,7 @@ from sportello.billing.models import TicketCharges
 from sportello.desk import selectors
 from sportello.sla.models import SlaPolicy
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.services import Actor
 
 from .support import PASSWORD
@@ -34,9 +35,8 @@ def open_ticket(people, subject, when=None, **kw):
     return tickets.ticket_open(
         subject=subject,
         channel="email",
-        text="Testo",
+        message=MessageInput(text="Testo", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
         created_at=when,
         **kw,
     )
@@ -132,12 +132,14 @@ def test_the_ticket_page_shows_both_clocks(client, people, policy):
     ticket = open_ticket(people, "Rete lenta", when=at(2026, 3, 9, 9))
     tickets.message_add(
         ticket=ticket,
-        kind="email",
-        direction="out",
-        text="Ci guardiamo",
         actor=Actor(user=people["bob"].user),
-        recipients=["alice@alice.example.it"],
-        created_at=at(2026, 3, 9, 9, 20),
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            text="Ci guardiamo",
+            recipients=["alice@alice.example.it"],
+            created_at=at(2026, 3, 9, 9, 20),
+        ),
     )
     html = client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
     panel = html[html.index('id="h-sla"') :]

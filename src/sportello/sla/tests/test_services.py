@@ -17,6 +17,7 @@ from sportello.sla.models import SlaClock, SlaNotice, SlaPolicy
 from sportello.staff.models import Agent, Role, Team
 from sportello.staff.services import agent_save
 from sportello.tickets import services as tickets
+from sportello.tickets.inputs import MessageInput
 from sportello.tickets.services import Actor
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +32,8 @@ def open_ticket(people, when, **kw):
     return tickets.ticket_open(
         subject="Stampante ferma",
         channel="email",
-        text="Non stampa",
+        message=MessageInput(text="Non stampa", sender="alice@alice.example.it"),
         contact=people["alice"],
-        sender="alice@alice.example.it",
         created_at=when,
         **kw,
     )
@@ -127,12 +127,14 @@ def test_waiting_pauses_a_reply_moves_on_resolving_meets(people, policies):
     assert stored(ticket).due_at == at(2026, 3, 9, 15, 10)  # 20 used, 40 left
     tickets.message_add(
         ticket=ticket,
-        kind="email",
-        direction="out",
-        text="Buongiorno, la stampante...",
         actor=Actor(user=people["bob"].user),
-        recipients=["alice@alice.example.it"],
-        created_at=at(2026, 3, 9, 15),
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            text="Buongiorno, la stampante...",
+            recipients=["alice@alice.example.it"],
+            created_at=at(2026, 3, 9, 15),
+        ),
     )
     clock = stored(ticket)
     assert clock.target == "resolution"
@@ -154,11 +156,13 @@ def test_an_automatic_message_is_no_response(people, policies):
     ticket = open_ticket(people, at(2026, 3, 9, 9))
     tickets.message_add(
         ticket=ticket,
-        kind="email",
-        direction="out",
-        text="Abbiamo ricevuto la sua richiesta",
-        automatic=True,
-        created_at=at(2026, 3, 9, 9, 1),
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            text="Abbiamo ricevuto la sua richiesta",
+            automatic=True,
+            created_at=at(2026, 3, 9, 9, 1),
+        ),
     )
     assert stored(ticket).target == "response"
 
@@ -227,11 +231,13 @@ def test_the_resolution_target_warns_on_its_own(people, policies, smtp):
     ticket = open_ticket(people, at(2026, 3, 9, 9))
     tickets.message_add(
         ticket=ticket,
-        kind="email",
-        direction="out",
-        text="Ci guardiamo",
-        recipients=["alice@alice.example.it"],
-        created_at=at(2026, 3, 9, 9, 10),
+        message=MessageInput(
+            kind="email",
+            direction="out",
+            text="Ci guardiamo",
+            recipients=["alice@alice.example.it"],
+            created_at=at(2026, 3, 9, 9, 10),
+        ),
     )
     # 80% of 510 = 408 minutes: 240 in the morning, 168 after 14:30 = 17:18.
     sent = services.notices_send(now=at(2026, 3, 9, 19, 30))
