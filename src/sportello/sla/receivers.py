@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from sportello.core.models import SupportSettings
 from sportello.tickets.models import Ticket
 
 from . import services
@@ -27,7 +28,11 @@ def on_ticket_opened(sender, *, ticket: Ticket, message=None, **kwargs) -> None:
     answered = message.created_at if message is not None and services.is_response(message) else None
     history = TicketHistory(created_at=ticket.created_at, first_response_at=answered)
     services.clock_refresh(
-        ticket, now=max(timezone.now(), ticket.created_at), history=history, policies=policies
+        ticket,
+        now=max(timezone.now(), ticket.created_at),
+        history=history,
+        policies=policies,
+        new=True,
     )
 
 
@@ -42,5 +47,7 @@ def on_pricing_changed(sender, *, ticket: Ticket, opened_with_written=None, **kw
     services.clock_refresh(ticket)
 
 
-def on_configuration_changed(sender, **kwargs) -> None:
+def on_configuration_changed(sender, created: bool = False, **kwargs) -> None:
+    if created and sender is SupportSettings:
+        return  # the settings row made on first use, with the defaults: nothing changed
     transaction.on_commit(clocks_refresh_open)

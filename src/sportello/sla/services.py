@@ -166,13 +166,16 @@ def clock_refresh(
     now: datetime | None = None,
     history: TicketHistory | None = None,
     policies: Sequence[SlaPolicy] | None = None,
+    new: bool = False,
 ) -> SlaClock | None:
-    """Compute the ticket's clocks and store the one lists show (``SlaClock``)."""
+    """Compute the ticket's clocks and store the one lists show (``SlaClock``);
+    ``new``: the ticket was just opened (it has no row yet)."""
     now = now or timezone.now()
     found = ticket_clocks(ticket, now=now, history=history, policies=policies)
     shown = found.current
     if shown is None:
-        SlaClock.objects.filter(ticket=ticket).delete()
+        if not new:
+            SlaClock.objects.filter(ticket=ticket).delete()
         return None
     stopped = shown.done and not shown.running and shown.target == RESOLUTION
     stopped = stopped or (shown.done and RESOLUTION not in found.clocks)
@@ -185,8 +188,11 @@ def clock_refresh(
         "final_state": shown.state if stopped else "",
         "computed_at": now,
     }
-    clock, _created = SlaClock.objects.update_or_create(ticket=ticket, defaults=values)
-    return clock
+    # One statement: an UPDATE, or the INSERT of a new ticket's row (no SELECT, no
+    # savepoint: this runs on every ticket write).
+    if not new and SlaClock.objects.filter(ticket=ticket).update(**values):
+        return SlaClock(ticket=ticket, **values)
+    return SlaClock.objects.create(ticket=ticket, **values)
 
 
 def clocks_refresh_open(*, batch_size: int = 500) -> int:
