@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "sportello.mail",
     "sportello.search",
     "sportello.sla",
+    "sportello.territory",
     "sportello.desk",
     "django_htmx",
     # Before allauth, so that its account/ and mfa/ templates override allauth's.

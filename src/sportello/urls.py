@@ -16,6 +16,8 @@ urlpatterns = [
     path("mail/", include("sportello.mail.urls")),
     # The month close, for billing users (before desk/: its own pages under desk/billing/).
     path("desk/billing/", include("sportello.billing.urls")),
+    # The technicians' agenda (desk/agenda/, desk/visit/...) and its public feed.
+    path("", include("sportello.territory.urls")),
     # Before the desk's own include, so that desk/search/ is the search page.
     path("desk/", include("sportello.search.urls")),
     path("desk/", include("sportello.desk.urls")),

@@ -65,7 +65,7 @@ def statements_csv(statements, *, excel: bool = False) -> str:
     """One row per statement line. ``excel``: ``;`` separated with decimal commas (what
     Excel expects in an Italian locale); otherwise ``,`` and decimal points."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
+    writer = _writer(out, excel)
     writer.writerow(CSV_COLUMNS)
     for statement in statements:
         lines = statement.lines.select_related("ticket_row__ticket").order_by("position")
@@ -93,6 +93,26 @@ def statements_csv(statements, *, excel: bool = False) -> str:
                 ]
             )
     return out.getvalue()
+
+
+def _writer(out, excel: bool):
+    return csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
+
+
+def table_csv(header: list[str], rows, *, excel: bool = False) -> str:
+    """Any table (the reports') in the month CSV's two dialects: amounts as plain
+    decimals, ``excel`` with ``;`` and decimal commas."""
+    out = io.StringIO()
+    writer = _writer(out, excel)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_number(v, excel) if isinstance(v, Decimal) else v for v in row])
+    return out.getvalue()
+
+
+def csv_bytes(text: str, *, excel: bool) -> bytes:
+    """UTF-8; for Excel with a BOM, so it opens the accents right."""
+    return text.encode("utf-8-sig" if excel else "utf-8")
 
 
 def _number(value: Decimal, comma: bool) -> str:

@@ -139,13 +139,14 @@ class TariffVersion(models.Model):
 
     @cached_property
     def district_comuni_folded(self) -> frozenset[str]:
-        return frozenset(c.casefold() for c in self.district_comune_list)
+        """The district's comuni as ``identifiers.comune_key`` compares them."""
+        return frozenset(identifiers.comune_key(c) for c in self.district_comune_list)
 
     def in_district(self, comune: str) -> bool | None:
         """Whether ``comune`` is inside this version's district; None when either is
         empty, so the organisation's own flag decides (SPEC 5: the tariff lists the
         district's comuni, the comune decides, not a checkbox)."""
-        comune = (comune or "").strip().casefold()
+        comune = identifiers.comune_key(comune)
         if not comune or not self.district_comuni_folded:
             return None
         return comune in self.district_comuni_folded

@@ -26,5 +26,6 @@ def on_pricing_changed(
 
 
 def district_comuni(sender, *, on, **_kwargs) -> frozenset[str]:
-    """The district (casefolded comuni) of the tariff version in force ``on``."""
+    """The district of the tariff version in force ``on``, each comune as
+    ``identifiers.comune_key`` writes it."""
     return services.tariff_version_in_force(on=on).district_comuni_folded

@@ -18,6 +18,7 @@ never summed from per-ticket VAT.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,7 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sportello.customers.models import BillingMode, Organisation
-from sportello.tickets.models import Intervention, NonBillableReason, Status, Ticket
+from sportello.tickets.models import (
+    OPEN_STATUSES,
+    Intervention,
+    NonBillableReason,
+    Status,
+    Ticket,
+)
 from sportello.tickets.services import SYSTEM, Actor
 
 from . import fatturapa
@@ -54,8 +61,9 @@ from .models import (
 from .services import charges_freeze, tariff_version_in_force
 from .vat import money, totals
 
+logger = logging.getLogger(__name__)
+
 NATURA_CODES = frozenset(code for code, _label in NATURA_CHOICES)
-OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
 
 # --- months ------------------------------------------------------------------------------
@@ -663,9 +671,46 @@ def _draft_many(
 
 
 def statements_draft_month(
-    *, period: date, organisation: Organisation | None = None, actor: Actor = SYSTEM
+    *,
+    period: date,
+    organisation: Organisation | None = None,
+    actor: Actor = SYSTEM,
+    progress=None,
+    chunk: int = 50,
 ) -> list[DraftResult]:
-    """Drafts for every organisation with something to bill in ``period`` (or one)."""
+    """Drafts for every organisation with something to bill in ``period`` (or one).
+
+    ``progress``: called as ``progress(done, total, results, failed)`` before the first
+    and after every ``chunk`` organisations (each chunk its own transaction);
+    ``failed`` maps an organisation to the error that stopped its draft, and the others
+    go on. Without it, one transaction for all and an error stops everything."""
+    period = period.replace(day=1)
+    orgs = organisations_to_draft(period, organisation)
+    if progress is None:
+        return _draft_many([org.pk for org in orgs], period, actor) if orgs else []
+    results: list[DraftResult] = []
+    failed: dict[Organisation, str] = {}
+    progress(0, len(orgs), results, failed)
+    for start in range(0, len(orgs), chunk):
+        part = orgs[start : start + chunk]
+        try:
+            results += _draft_many([org.pk for org in part], period, actor)
+        except Exception:  # find which one: each alone, the others still drafted
+            for org in part:
+                try:
+                    results += _draft_many([org.pk], period, actor)
+                except Exception as exc:  # noqa: BLE001 - reported on the page, logged
+                    logger.exception("Drafting %s for %s failed", org.pk, period)
+                    failed[org] = str(exc) or exc.__class__.__name__
+        progress(min(start + chunk, len(orgs)), len(orgs), results, failed)
+    return results
+
+
+def organisations_to_draft(
+    period: date, organisation: Organisation | None = None
+) -> list[Organisation]:
+    """Who gets a draft for ``period``: ``organisation``, or every organisation with
+    unbilled tickets resolved before the month's end or a draft already."""
     period = period.replace(day=1)
     if organisation is not None:
         orgs = [organisation]
@@ -687,7 +732,7 @@ def statements_draft_month(
                 "name", "pk"
             )
         )
-    return _draft_many([org.pk for org in orgs], period, actor) if orgs else []
+    return orgs
 
 
 def statement_ticket_add(*, statement: Statement, ticket: Ticket, actor: Actor = SYSTEM):
@@ -858,7 +903,13 @@ def statement_line_remove(*, line: StatementLine, actor: Actor = SYSTEM) -> None
                 _("Only manual lines can be removed; move the ticket to next month instead."),
                 field="line",
             )
-        before = {"description": line.description, "amount": str(line.amount)}
+        before = {
+            "description": line.description,
+            "amount": str(line.amount),
+            "vat_percent": str(line.vat_percent),
+            "natura": line.natura,
+            "reason": line.reason,
+        }
         line.delete()
         _renumber_and_total(statement)
         _audit(statement, "line_removed", actor, before=before)
@@ -951,9 +1002,26 @@ def _issue(statement: Statement, actor: Actor, issue_date: date | None) -> State
             "net": str(statement.net),
             "vat": str(statement.vat),
             "total": str(statement.total),
+            **(
+                {
+                    "kind": statement.kind,
+                    "corrects": statement.corrects.display_number,
+                    "reason": statement.reason,
+                }
+                if statement.corrects_id
+                else {}
+            ),
         },
     )
     return statement
+
+
+def _lock_organisation(organisation_id: int) -> None:
+    """Lock the organisation's row before its statement's, in the order drafting takes
+    them (organisations, then their statements). Locking both in one ``SELECT ... FOR
+    UPDATE`` with a join took them in the other order, and on PostgreSQL a draft and an
+    issue of the same organisation at the same moment deadlocked."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
 
 
 def statement_issue(
@@ -966,8 +1034,9 @@ def statement_issue(
     what the tickets say at this moment.
     """
     with transaction.atomic():
+        _lock_organisation(statement.organisation_id)
         statement = (
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .get(pk=statement.pk)
         )
@@ -1072,8 +1141,9 @@ def note_issue(
     if not lines:
         raise StatementInputError(_("A note needs at least one line."), field="lines")
     with transaction.atomic():
+        _lock_organisation(statement.organisation_id)
         original = (
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .get(pk=statement.pk)
         )

@@ -17,7 +17,8 @@ def tickets_close_expired() -> int:
 
 @db_task()
 def statements_draft_month(period: str, organisation_id: int | None, user_id: int | None) -> int:
-    """Draft the month's statements in the background (the month-close page's button)."""
+    """Draft the month's statements in the background (the month-close page's button),
+    recording its progress for the page (``billing.drafting``)."""
     from datetime import date
 
     from django.contrib.auth import get_user_model
@@ -25,9 +26,11 @@ def statements_draft_month(period: str, organisation_id: int | None, user_id: in
     from sportello.customers.models import Organisation
     from sportello.tickets.services import Actor
 
-    from .statements import statements_draft_month as draft
+    from .drafting import drafting_run
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     org = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
-    results = draft(period=date.fromisoformat(period), organisation=org, actor=Actor(user=user))
-    return sum(1 for r in results if r.statement is not None)
+    status = drafting_run(
+        period=date.fromisoformat(period), organisation=org, actor=Actor(user=user)
+    )
+    return status.drafted

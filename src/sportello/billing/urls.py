@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("statement/<int:pk>/xml/", views.statement_xml, name="statement-xml"),
     path("month/fatturapa.zip", views.month_download, {"fmt": "zip"}, name="month-zip"),
     path("month/addebiti.csv", views.month_download, {"fmt": "csv"}, name="month-csv"),
+    path("month/drafting/", report_views.drafting_progress, name="drafting"),
+    path("reports/", report_views.reports_page, name="reports"),
+    path("reports/<slug:slug>.csv", report_views.report_csv, name="report-csv"),
+    path("audit/", report_views.audit_page, name="audit"),
 ]

@@ -28,6 +28,7 @@ from sportello.tickets.services import Actor
 
 from . import exports, fatturapa
 from . import statements as st
+from .drafting import drafting_queued, drafting_running, drafting_status
 from .errors import BillingError
 from .models import NATURA_CHOICES, Statement, StatementLine
 from .tasks import statements_draft_month
@@ -78,23 +79,33 @@ def month_close(request):
         return redirect("billing:month")
     if request.method == "POST":
         org = request.POST.get("organisation") or None
-        statements_draft_month(period.isoformat(), int(org) if org else None, request.user.pk)
-        messages.success(
-            request,
-            _("Drafts for %(month)s are being generated; this page shows them as they are ready.")
-            % {"month": period.strftime("%m/%Y")},
-        )
+        if drafting_running(drafting_status(period)):
+            messages.info(request, _("The drafts of this month are already being generated."))
+        else:
+            drafting_queued(period, Actor(user=request.user))
+            statements_draft_month(
+                period.isoformat(), int(org) if org and org.isdigit() else None, request.user.pk
+            )
+            messages.success(
+                request,
+                _("Drafts for %(month)s are being generated; the progress is shown below.")
+                % {"month": period.strftime("%m/%Y")},
+            )
         return redirect(f"{reverse('billing:month')}?month={period:%Y-%m}")
+    drafting = drafting_status(period)
     rows = st.month_overview(period)
     return render(
         request,
         "billing/month.html",
         {
+            "billing_page": "month",
             "period": period,
             "previous": (period - date.resolution).replace(day=1),
             "next": st.month_next(period),
             "rows": rows,
             "issued_count": sum(len(r.issued) for r in rows),
+            "drafting": drafting,
+            "polling": drafting_running(drafting),
         },
     )
 

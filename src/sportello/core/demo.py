@@ -90,6 +90,21 @@ PROBLEMS = [
     ("Monitor sfarfalla", "Il monitor della postazione 3 sfarfalla e si spegne."),
 ]
 
+# The category of each problem above, matched against the agents' skills by the
+# suggested assignee (territory.ranking).
+CATEGORIES = [
+    "Stampanti",
+    "Windows",
+    "Windows",
+    "Reti",
+    "Linux",
+    "Windows",
+    "Reti",
+    "Stampanti",
+    "Windows",
+    "",
+]
+
 REPLIES = [
     "Buongiorno, abbiamo verificato il problema e lo abbiamo risolto. Ci faccia sapere.",
     "Grazie della segnalazione: ci colleghiamo in remoto tra 10 minuti.",
@@ -123,7 +138,13 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
     admin = User.objects.create_superuser(
         ADMIN_LOGIN[0], "admin@init-s.it", ADMIN_LOGIN[1], first_name="Amministratore"
     )
-    zones = {name: Zone.objects.create(name=name) for name in ("Terni", "Narni-Amelia")}
+    zones = {
+        name: Zone.objects.create(name=name, comuni=comuni)
+        for name, comuni in (
+            ("Terni", ["Terni", "Stroncone", "Spoleto"]),
+            ("Narni-Amelia", ["Narni", "Amelia"]),
+        )
+    }
     teams = {name: Team.objects.create(name=name) for name in ("Sistemi", "Reti")}
     skills = [Skill.objects.create(name=n) for n in ("Windows", "Linux", "Reti", "Stampanti")]
     agents = []
@@ -205,6 +226,7 @@ def load_demo(*, seed: int = 2026) -> DemoSummary:
             created_at=created,
             official_channels_possible=(n % 2 == 0) if channel == Channel.PHONE else None,
             message=MessageInput(text=text, sender=contact.emails.first().address),
+            category=CATEGORIES[n % len(PROBLEMS)],
         )
         agent = agents[n % 3]
         target = statuses[n % len(statuses)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 
 import phonenumbers
 from stdnum import luhn
@@ -47,6 +48,7 @@ __all__ = [
     "IdentifierError",
     "Message",
     "codice_fiscale_check_char",
+    "comune_key",
     "normalize_codice_fiscale",
     "normalize_country",
     "normalize_email_domain",
@@ -891,3 +893,28 @@ def normalize_email_domain(value: str) -> str:
             )
         )
     return result
+
+
+# ---------------------------------------------------------------------------
+# Comuni
+
+# Apostrophes and accents as keyboards and phones type them: Sant’Anatolia, Sant`Anatolia.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+
+
+def comune_key(name: str) -> str:
+    """The form in which two names of a comune are compared: the one rule for the tariff's
+    district (billing), the organisation's place in it (customers) and the territory's
+    zones (staff).
+
+    Case, accents, apostrophes and spaces do not matter: ``" Citta' di  Castello "``,
+    ``"CITTÀ DI CASTELLO"`` and ``"Città di Castello"`` are one comune. Never raises;
+    an empty or blank name gives ``""`` (no comune).
+    """
+    if not isinstance(name, str):
+        return ""
+    text = unicodedata.normalize("NFKD", name.translate(_APOSTROPHES).casefold())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    # "Citta'" is how "Città" is typed without the accented key: the same comune.
+    text = re.sub(r"(?<=[aeiou])'(?=\s|$)", "", text)
+    return " ".join(text.replace("'", "' ").split()).replace("' ", "'")

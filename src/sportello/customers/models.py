@@ -155,7 +155,7 @@ class Organisation(models.Model):
         district = _district_comuni()
         if self.comune and district:
             # The tariff lists the district's comuni: the comune decides, not a checkbox.
-            self.in_district = self.comune.strip().casefold() in district
+            self.in_district = identifiers.comune_key(self.comune) in district
         if not self.in_district and self.distance_km is None:
             message = _(
                 "An organisation outside the district needs its one-way distance in km, "

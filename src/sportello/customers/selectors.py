@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from .models import FREE_MAIL_DOMAINS, Contact, ContactEmail, Organisation, OrganisationDomain
 
 
@@ -32,3 +34,19 @@ def organisation_for_domain(*, domain: str) -> Organisation | None:
         .first()
     )
     return owner.organisation if owner is not None else None
+
+
+def contacts_search(*, query: str, limit: int = 10) -> list[Contact]:
+    """Contacts whose name or organisation contains every word of ``query`` (any case),
+    e.g. "rossi studio"; the agent's pick for an unknown caller's number."""
+    words = (query or "").split()[:5]
+    if not words:
+        return []
+    rows = Contact.objects.select_related("organisation")
+    for word in words:
+        rows = rows.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(organisation__name__icontains=word)
+        )
+    return list(rows.order_by("last_name", "first_name", "pk")[:limit])

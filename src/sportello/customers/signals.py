@@ -3,5 +3,5 @@
 from django.dispatch import Signal
 
 # Which comuni form the lab's district on a date: the tariff knows (billing answers with
-# a frozenset of casefolded names). Arguments: on (a date).
+# a frozenset of names in ``identifiers.comune_key`` form). Arguments: on (a date).
 district_wanted = Signal()

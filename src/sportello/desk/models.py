@@ -99,6 +99,12 @@ class DeskPreference(models.Model):
         verbose_name=_("agent"),
     )
     shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
+    # Notifications (desk.notify): per kind, by e-mail and in the desk's list. Mentions
+    # are always on, whatever these say.
+    notify_assignment_email = models.BooleanField(_("e-mail when assigned a ticket"), default=True)
+    notify_assignment_list = models.BooleanField(_("list when assigned a ticket"), default=True)
+    notify_reply_email = models.BooleanField(_("e-mail when the customer replies"), default=True)
+    notify_reply_list = models.BooleanField(_("list when the customer replies"), default=True)
 
     class Meta:
         verbose_name = _("desk preference")
@@ -106,3 +112,44 @@ class DeskPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.agent)
+
+
+class SavedView(models.Model):
+    """A queue with its filters, order and columns, saved under a name: the agent's own
+    or (supervisors and admins, ``staff.roles.can_supervise``) shared with everyone.
+    Written through ``desk.services.saved_view_*``."""
+
+    owner = models.ForeignKey(
+        "staff.Agent",
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    queue = models.CharField(_("queue"), max_length=16, default="open")
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("order"), max_length=16, default="-created")
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="desk_saved_view_name_per_owner",
+                violation_error_message=_(
+                    "You already have a view with this name: choose another name."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+
+from .notify_models import Notification, NotificationKind  # noqa: E402, F401

@@ -18,8 +18,10 @@ from django.utils.translation import gettext_lazy
 from sportello.billing.models import TicketCharges
 from sportello.sla import selectors as sla
 from sportello.staff.models import Agent, Team
+from sportello.territory.text import visit_sentence
 from sportello.tickets.models import (
     LEG_KINDS,
+    OPEN_STATUSES,
     Attachment,
     Intervention,
     InterventionKind,
@@ -33,9 +35,10 @@ from sportello.tickets.models import (
 
 from .errors import DeskInputError
 from .models import RunningTimer
+from .organise_text import ORGANISE_KINDS, organise_sentence
 from .templatetags.desk import euro as euro_filter
 
-OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
+OPEN_STATES = OPEN_STATUSES
 
 # The queues, in the order the sidebar lists them: key -> (label, filter for the agent).
 QUEUES = {
@@ -117,6 +120,7 @@ FILTERS = (
     "assignee",
     "team",
     "billable",
+    "tag",
     "sla",
     "work",
     "day",
@@ -128,6 +132,30 @@ WORK_KINDS = {
     "remote": (InterventionKind.REMOTE,),
     "legs": tuple(LEG_KINDS),
 }
+
+# Columns a queue can show (a saved view chooses them): key -> heading.
+COLUMNS = {
+    "number": gettext_lazy("Number"),
+    "subject": gettext_lazy("Subject"),
+    "organisation": gettext_lazy("Organisation"),
+    "contact": gettext_lazy("Contact"),
+    "status": gettext_lazy("Status"),
+    "priority": gettext_lazy("Priority"),
+    "assignee": gettext_lazy("Assignee"),
+    "team": gettext_lazy("Team"),
+    "channel": gettext_lazy("Channel"),
+    "updated": gettext_lazy("Changed"),
+    "created": gettext_lazy("Opened"),
+    "tags": gettext_lazy("Tags"),
+    "sla": gettext_lazy("SLA"),
+}
+DEFAULT_COLUMNS = ("subject", "organisation", "status", "assignee", "created", "tags", "sla")
+
+
+def columns_clean(columns) -> list[str]:
+    """The chosen columns in the table's order; the default ones when none is chosen."""
+    chosen = [c for c in COLUMNS if c in set(columns or ())]
+    return chosen or list(DEFAULT_COLUMNS)
 
 
 @dataclass
@@ -159,6 +187,14 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
 
 
 def _apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
+    return qs.filter(filters_q(filters))
+
+
+def filters_q(filters: dict) -> Q:
+    """The queue filters as one condition on Ticket (a tag as a subquery, so that a count
+    or a keyset page never multiplies rows)."""
+    q = Q()
+
     def ids(name):
         try:
             return int(filters[name])
@@ -171,30 +207,33 @@ def _apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
     if filters.get("status"):
         if filters["status"] not in Status.values:
             raise DeskInputError(_("Unknown status: choose one from the list."), field="status")
-        qs = qs.filter(status=filters["status"])
+        q &= Q(status=filters["status"])
     if filters.get("priority"):
         if filters["priority"] not in Priority.values:
             raise DeskInputError(_("Unknown priority: choose one from the list."), field="priority")
-        qs = qs.filter(priority=filters["priority"])
+        q &= Q(priority=filters["priority"])
     if filters.get("channel"):
-        qs = qs.filter(channel=filters["channel"])
+        q &= Q(channel=filters["channel"])
     if filters.get("organisation"):
-        qs = qs.filter(organisation_id=ids("organisation"))
+        q &= Q(organisation_id=ids("organisation"))
     if filters.get("assignee") == "none":
-        qs = qs.filter(assignee__isnull=True)
+        q &= Q(assignee__isnull=True)
     elif filters.get("assignee"):
-        qs = qs.filter(assignee_id=ids("assignee"))
+        q &= Q(assignee_id=ids("assignee"))
     if filters.get("team"):
-        qs = qs.filter(team_id=ids("team"))
+        q &= Q(team_id=ids("team"))
     if filters.get("billable") in ("yes", "no"):
-        qs = qs.filter(billable=filters["billable"] == "yes")
+        q &= Q(billable=filters["billable"] == "yes")
+    if filters.get("tag"):
+        tagged = Ticket.tags.through.objects.filter(tag__name=str(filters["tag"]).strip().lower())
+        q &= Q(pk__in=tagged.values("ticket_id"))
     if filters.get("sla"):
         if filters["sla"] not in sla.STATE_FILTERS:
             raise DeskInputError(_("Unknown SLA state: choose one from the list."), field="sla")
-        qs = qs.filter(sla.state_q(filters["sla"]))
+        q &= sla.state_q(filters["sla"])
     if filters.get("work") or filters.get("day"):
-        qs = qs.filter(Exists(_work_filter(filters)))
-    return qs
+        q &= Q(Exists(_work_filter(filters)))
+    return q
 
 
 def day_span(day: date) -> tuple[datetime, datetime]:
@@ -252,9 +291,9 @@ def queue_page(
             qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
     order = [f"-{column}", "-pk"] if descending else [column, "pk"]
     rows = list(
-        qs.select_related(
-            "organisation", "contact", "assignee__user", "team", *sla.SELECT_RELATED
-        ).order_by(*order)[: size + 1]
+        qs.select_related("organisation", "contact", "assignee__user", "team", *sla.SELECT_RELATED)
+        .prefetch_related("tags")
+        .order_by(*order)[: size + 1]
     )
     next_cursor = ""
     if len(rows) > size:
@@ -268,7 +307,9 @@ def ticket_get_for(*, user, pk: int) -> Ticket:
     """A ticket for a desk page; the caller has checked the role (every agent reads every
     ticket of the company, SPEC 1). Unknown ids answer 404."""
     ticket = (
-        Ticket.objects.select_related("organisation", "contact", "assignee__user", "team")
+        Ticket.objects.select_related(
+            "organisation", "contact", "assignee__user", "team", "merged_into", "linked_to"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -332,6 +373,8 @@ def event_sentence(event: TicketEvent, agents: dict, teams: dict) -> str:
         return _("Billing changed: %(fields)s") % {"fields": _field_names(data)}
     if event.kind == TicketEvent.Kind.CHANGED:
         return _("Changed: %(fields)s") % {"fields": _field_names(data)}
+    if event.kind == TicketEvent.Kind.VISIT:
+        return visit_sentence(data, agents)
     if event.kind == TicketEvent.Kind.INTERVENTION_CHANGED:
         reason = (data.get("override_reason") or ["", ""])[1]
         new = (data.get("out_of_hours_override") or [None, None])[1]
@@ -339,6 +382,8 @@ def event_sentence(event: TicketEvent, agents: dict, teams: dict) -> str:
             return _("Out-of-hours decision back to the calendar")
         state = _("out of hours") if new else _("in hours")
         return _("Intervention set %(state)s: %(reason)s") % {"state": state, "reason": reason}
+    if event.kind in ORGANISE_KINDS:
+        return organise_sentence(event)
     return ""
 
 

@@ -12,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sportello.core.localtime import parse_local_datetime
 from sportello.customers.models import Contact
 from sportello.mail import outbound
 from sportello.staff import roles
 from sportello.staff import services as staff
 from sportello.staff.models import Agent, Team
+from sportello.tickets import merging, tagging
 from sportello.tickets import services as tickets
 from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import (
@@ -30,8 +32,9 @@ from sportello.tickets.models import (
 )
 
 from .errors import DeskInputError, DeskPermissionError
-from .models import CannedReply, DeskPreference, RunningTimer, TimerKind
+from .models import CannedReply, DeskPreference, RunningTimer, SavedView, TimerKind
 from .placeholders import placeholder_context, placeholders_render
+from .selectors import COLUMNS, FILTERS, QUEUES, SORTS, columns_clean, filters_q
 
 # Most a single reply or note may hold: a pasted log is fine, a pasted disk image is not.
 TEXT_MAX_CHARS = 100_000
@@ -123,7 +126,7 @@ def ticket_fields_set(
     return ticket
 
 
-BULK_ACTIONS = ("assign", "take", "status", "priority", "team", "note")
+BULK_ACTIONS = ("assign", "take", "status", "priority", "team", "note", "tag", "untag")
 
 
 def tickets_bulk(
@@ -166,6 +169,10 @@ def tickets_bulk(
                 tickets.ticket_update(ticket=ticket, actor=actor, team=team)
             elif action == "note":
                 note_add(ticket=ticket, user=user, text=text)
+            elif action in ("tag", "untag"):
+                names = _tag_names(text or value)
+                change = {"add": names} if action == "tag" else {"remove": names}
+                tagging.ticket_tags_change(ticket=ticket, actor=actor, **change)
     return len(chosen)
 
 
@@ -307,15 +314,12 @@ def timer_discard(*, user, timer: RunningTimer) -> None:
 
 def parse_local(value: str, *, field: str) -> datetime:
     """``2026-12-02T10:00`` from a datetime-local field, read in Europe/Rome."""
-    try:
-        naive = datetime.fromisoformat((value or "").strip())
-    except ValueError:
+    moment = parse_local_datetime(value)
+    if moment is None:
         raise DeskInputError(
             _("Write the start as a date and a time, e.g. 02/12/2026 10:00."), field=field
         )
-    if timezone.is_aware(naive):
-        return naive
-    return timezone.make_aware(naive, timezone.get_current_timezone())
+    return moment
 
 
 def intervention_record(
@@ -557,3 +561,158 @@ def preference_set(
                 agent=agent, defaults={"shortcuts": shortcuts}
             )
     return preference
+
+
+# --- tags, merge, split, link (tickets.tagging and tickets.merging) --------------------
+
+
+def _tag_names(text: str) -> list[str]:
+    names = tagging.tag_names_parse(text)
+    if not names:
+        raise DeskInputError(
+            _("Write the tags, separated by commas, e.g. vpn, stampante."), field="text"
+        )
+    return names
+
+
+def tags_set(*, ticket: Ticket, user, text: str) -> list[str]:
+    """The ticket page's tag field: the ticket gets exactly the tags written there."""
+    return tagging.ticket_tags_set(
+        ticket=ticket, names=tagging.tag_names_parse(text), actor=_actor(user)
+    )
+
+
+def tag_remove(*, ticket: Ticket, user, name: str) -> list[str]:
+    return tagging.ticket_tags_change(ticket=ticket, remove=[name], actor=_actor(user))
+
+
+def ticket_merge(*, source: Ticket, target: Ticket, user) -> Ticket:
+    """Merge ``source`` into ``target`` (tickets.merging); the running call timers on
+    ``source`` follow it, so a call stopped later is recorded on the ticket billed."""
+    _agent(user)
+    with transaction.atomic():
+        target = merging.ticket_merge(source=source, target=target, actor=_actor(user))
+        busy = RunningTimer.objects.filter(ticket=target).values("agent")
+        RunningTimer.objects.filter(ticket=source).exclude(agent__in=busy).update(ticket=target)
+    return target
+
+
+def tickets_merge_selected(*, user, ticket_ids: list[int], target_id: int) -> Ticket:
+    """The bulk bar's merge: every selected ticket into the one chosen, all or nothing."""
+    ids = set(ticket_ids)
+    if len(ids) < 2:
+        raise DeskInputError(_("Select at least two tickets to merge."), field="ids")
+    if target_id not in ids:
+        raise DeskInputError(
+            _("Choose, among the selected tickets, the one to keep."), field="target"
+        )
+    chosen = {t.pk: t for t in Ticket.objects.filter(pk__in=ids)}
+    if len(chosen) != len(ids):
+        raise DeskInputError(
+            _("Some selected tickets no longer exist: reload the list."), field="ids"
+        )
+    target = chosen[target_id]
+    with transaction.atomic():
+        for pk in sorted(ids - {target_id}):
+            target = ticket_merge(source=chosen[pk], target=target, user=user)
+    return target
+
+
+def message_split(*, message, user, subject: str = "") -> Ticket:
+    _agent(user)
+    return merging.message_split(message=message, subject=subject, actor=_actor(user))
+
+
+def ticket_link(*, ticket: Ticket, user, number: str) -> Ticket:
+    """Relate the ticket to the one numbered ``number`` (e.g. 2026-000123)."""
+    number = (number or "").strip()
+    other = Ticket.objects.filter(number=number).first() if number else None
+    if other is None:
+        raise DeskInputError(
+            _("No ticket numbered %(number)s: write a number like 2026-000123.")
+            % {"number": number or "—"},
+            field="number",
+        )
+    merging.tickets_link(ticket=ticket, other=other, actor=_actor(user))
+    return other
+
+
+def ticket_unlink(*, ticket: Ticket, other: Ticket, user) -> None:
+    merging.tickets_unlink(ticket=ticket, other=other, actor=_actor(user))
+
+
+# --- saved views ----------------------------------------------------------------------
+
+
+def _view_may_change(user, view: SavedView) -> None:
+    agent = roles.agent_for(user)
+    if view.shared:
+        if not roles.can_supervise(user):
+            raise DeskPermissionError(_("Only a supervisor can change a shared view."))
+    elif agent is None or view.owner_id != agent.pk:
+        raise DeskPermissionError(_("This view belongs to another agent."))
+
+
+def _view_name(user, name: str, *, owner: Agent, exclude: int | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DeskInputError(_("Give the view a name, e.g. Stampanti urgenti."), field="name")
+    if len(name) > 80:
+        raise DeskInputError(
+            _("The name is %(n)d characters long; the limit is 80: shorten it.") % {"n": len(name)},
+            field="name",
+        )
+    if SavedView.objects.filter(owner=owner, name=name).exclude(pk=exclude).exists():
+        raise DeskInputError(
+            _("You already have a view called %(name)s: choose another name.") % {"name": name},
+            field="name",
+        )
+    return name
+
+
+def saved_view_save(
+    *,
+    user,
+    name: str,
+    queue: str,
+    filters: dict,
+    sort: str,
+    columns: list[str],
+    shared: bool = False,
+) -> SavedView:
+    """Save the queue as it is shown (queue, filters, order, columns) under a name."""
+    owner = _agent(user)
+    if shared and not roles.can_supervise(user):
+        raise DeskPermissionError(_("Only a supervisor can share a view with everyone."))
+    if queue not in QUEUES:
+        raise DeskInputError(_("Unknown queue: choose one from the list."), field="queue")
+    if sort not in SORTS:
+        raise DeskInputError(_("Unknown order: choose one from the list."), field="sort")
+    unknown = [c for c in columns or () if c not in COLUMNS]
+    if unknown:
+        raise DeskInputError(
+            _("Unknown columns: %(names)s.") % {"names": ", ".join(unknown)}, field="columns"
+        )
+    kept = {k: str(v) for k, v in (filters or {}).items() if k in FILTERS and v}
+    filters_q(kept)  # a bad filter is refused here, with its message, not saved
+    return SavedView.objects.create(
+        owner=owner,
+        name=_view_name(user, name, owner=owner),
+        shared=shared,
+        queue=queue,
+        filters=kept,
+        sort=sort,
+        columns=columns_clean(columns),
+    )
+
+
+def saved_view_rename(*, user, view: SavedView, name: str) -> SavedView:
+    _view_may_change(user, view)
+    view.name = _view_name(user, name, owner=view.owner, exclude=view.pk)
+    view.save(update_fields=["name", "updated_at"])
+    return view
+
+
+def saved_view_delete(*, user, view: SavedView) -> None:
+    _view_may_change(user, view)
+    view.delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard
+from . import views, views_dashboard, views_notify, views_organise
 
 app_name = "desk"
 urlpatterns = [
@@ -37,4 +37,24 @@ urlpatterns = [
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("canned/", views.canned_list, name="canned"),
     path("preferences/", views.preferences, name="preferences"),
+    # Tags, merge, split, related tickets, saved views (views_organise).
+    path("ticket/<int:pk>/tags/", views_organise.tags, name="tags"),
+    path("ticket/<int:pk>/tags/remove/", views_organise.tag_remove, name="tag-remove"),
+    path("ticket/<int:pk>/merge/", views_organise.merge, name="merge"),
+    path("ticket/<int:pk>/message/<int:message_pk>/split/", views_organise.split, name="split"),
+    path("ticket/<int:pk>/link/", views_organise.link, name="link"),
+    path("ticket/<int:pk>/unlink/<int:other_pk>/", views_organise.unlink, name="unlink"),
+    path("merge/", views_organise.merge_selected, name="merge-selected"),
+    path("views/", views_organise.saved_views, name="views"),
+    path("views/<int:pk>/rename/", views_organise.saved_view_rename, name="view-rename"),
+    path("views/<int:pk>/delete/", views_organise.saved_view_delete, name="view-delete"),
+    # Notifications and the unknown caller's number (views_notify).
+    path("notifications/", views_notify.notifications, name="notifications"),
+    path("notifications/bell/", views_notify.notifications_badge, name="notifications-bell"),
+    path("notifications/read/", views_notify.notifications_read_all, name="notifications-read"),
+    path("notifications/settings/", views_notify.notify_settings, name="notify-settings"),
+    path("notifications/<int:pk>/open/", views_notify.notification_open, name="notification-open"),
+    path("notifications/<int:pk>/read/", views_notify.notification_read, name="notification-read"),
+    path("call/contacts/", views_notify.call_contacts, name="call-contacts"),
+    path("call/link/", views_notify.call_link, name="call-link"),
 ]

@@ -30,6 +30,7 @@ from sportello.mail.outbound import customer_addresses
 from sportello.sla import selectors as sla_selectors
 from sportello.staff import roles
 from sportello.staff.models import Agent, Team
+from sportello.territory import selectors as territory
 from sportello.tickets.models import (
     STATUS_TRANSITIONS,
     Attachment,
@@ -42,7 +43,8 @@ from sportello.tickets.models import (
 )
 from sportello.tickets.views import attachment_response
 
-from . import selectors, services
+from . import organise_selectors, selectors, services
+from . import queue_state as organise
 from .access import agent_view, billing_view, supervisor_view
 from .errors import DeskPermissionError
 from .models import CannedReply, RunningTimer
@@ -101,15 +103,14 @@ def _filter_choices() -> dict:
 @require_GET
 def queue(request):
     agent = roles.agent_for(request.user)
-    name = request.GET.get("queue") or "mine"
-    if name not in selectors.QUEUES:
-        name = "mine"
+    state = organise.queue_state(request)
+    name = state.queue
     try:
         page = selectors.queue_page(
             agent=agent,
             queue=name,
-            filters=request.GET.dict(),
-            sort=request.GET.get("sort", "-created"),
+            filters=state.filters,
+            sort=state.sort,
             after=request.GET.get("after", ""),
         )
     except SportelloError as exc:
@@ -121,7 +122,7 @@ def queue(request):
     poll_url = request.path + (f"?{params.urlencode()}" if params else "")
     context = {
         "queue_name": name,
-        "queue_label": selectors.QUEUES[name],
+        "queue_label": state.saved.name if state.saved else selectors.QUEUES[name],
         "poll_url": poll_url,
         "queues": selectors.QUEUES,
         "counts": selectors.queue_counts(agent=agent),
@@ -130,6 +131,7 @@ def queue(request):
         "sorts": selectors.SORTS,
         "can_supervise": roles.can_supervise(request.user),
         "organisation_options": _organisation_options(page.filters.get("organisation", "")),
+        **organise.queue_context(request, agent=agent, state=state),
         **_filter_choices(),
     }
     if request.htmx:
@@ -156,6 +158,8 @@ def _organisation_options(selected: str):
 @desk_action
 def bulk(request):
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    if request.POST.get("action") == "merge":  # asks which ticket to keep first
+        return organise.merge_selected_redirect(request, ids)
     count = services.tickets_bulk(
         user=request.user,
         ticket_ids=ids,
@@ -220,6 +224,12 @@ def _ticket_context(request, ticket, **extra) -> dict:
         "customer_to": _customer_to(ticket),
         "seen": selectors.ticket_last_event(ticket=ticket),
         "sla": sla_selectors.ticket_sla(ticket),
+        # Zone, suggested assignee, pick-ups and returns: territory/_*.html includes.
+        "territory": territory.ticket_territory(ticket=ticket),
+        "organise": organise_selectors.ticket_organise(ticket=ticket),
+        "tag_names": organise_selectors.tag_names(),
+        "may_split": ticket.status != Status.CLOSED
+        and sum(1 for e in timeline if e.kind == "message") > 1,
         **_filter_choices(),
     }
     context.update(extra)
@@ -481,6 +491,10 @@ def call_lookup(request):
             "error": error,
             "open_tickets": selectors.open_tickets_of(
                 contact=contact, organisation=contact.organisation if contact else None
+            ),
+            # The caller's zone and who is there (territory/_caller_zone.html).
+            "caller_zone": territory.organisation_suggestions(
+                organisation=contact.organisation if contact else None
             ),
         },
     )

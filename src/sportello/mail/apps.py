@@ -13,4 +13,3 @@ class MailConfig(AppConfig):
         from . import notifications
 
         signals.status_changed.connect(notifications.on_status_changed, dispatch_uid="mail")
-        signals.message_added.connect(notifications.on_message_added, dispatch_uid="mail")

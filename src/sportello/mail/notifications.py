@@ -1,8 +1,10 @@
 """E-mail notifications that follow ticket changes (receivers of tickets.signals).
 
 - The customer hears when a ticket is resolved, with how to reopen it.
-- The assigned agent hears when the customer writes (e-mail or portal), in the
-  language the agent chose (``staff.Agent.language``; the site's when empty).
+- Agents hear of their tickets (the customer wrote, a colleague assigned it to them or
+  mentioned them in a note) through ``agent_notify``, in the language the agent chose
+  (``staff.Agent.language``; the site's when empty). Who hears what is decided by the
+  desk (``desk.notify``, receivers of the same signals), which calls in here.
 
 Both are stored messages with their own Message-ID, sent by the ``message_send`` task
 with retries like every outbound mail, so a failed delivery shows on the ticket. The
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from sportello.core.models import SupportSettings
 from sportello.tickets import services as tickets
@@ -41,14 +44,14 @@ def on_status_changed(sender, *, ticket: Ticket, old: str, new: str, actor, noti
         resolved_notify(ticket=ticket)
 
 
-def on_message_added(sender, *, ticket: Ticket, message: Message, notify: bool, **kw):
-    if (
-        notify
-        and message.direction == Direction.INBOUND
+def customer_wrote(message: Message) -> bool:
+    """A message the customer wrote themselves (not an auto-reply): the one the assigned
+    agent hears of."""
+    return (
+        message.direction == Direction.INBOUND
         and message.kind in CUSTOMER_KINDS
         and not message.automatic
-    ):
-        assignee_notify(ticket=ticket, message=message)
+    )
 
 
 def resolved_notify(*, ticket: Ticket) -> Message | None:
@@ -66,27 +69,43 @@ def assignee_notify(
     """Tell the assigned agent that the customer wrote; nobody when unassigned.
 
     ``new_ticket``: the customer opened the ticket by writing to the agent's own address."""
-    agent = ticket.assignee
+    if ticket.assignee is None:
+        return None
+    if new_ticket:
+        headline = gettext_lazy("New ticket written to you")
+    else:
+        headline = gettext_lazy("New message from the customer")
+    return agent_notify(
+        agent=ticket.assignee,
+        ticket=ticket,
+        headline=headline,
+        template="mail/agent_notice.txt",
+        context={"message": message, "excerpt": message.text[:2000]},
+    )
+
+
+def agent_notify(
+    *, agent, ticket: Ticket, headline, template: str, context: dict
+) -> Message | None:
+    """An e-mail to an agent about a ticket, in the agent's own language
+    (``staff.Agent.language``, the site's by default): stored on the ticket as a system
+    message, sent after the commit by ``message_send`` with its retries. ``headline`` is
+    a lazy translation, rendered in that language; ``template`` gets ``ticket``, ``link``
+    (the desk's ticket page) and ``context``. Nobody when the agent has no address."""
     address = agent.user.email if agent is not None else ""
     if not address:
         return None
     support = SupportSettings.load()
-    # Written in the agent's own language (staff.Agent.language), the site's by default.
     with translation.override(agent.language_code):
         text = render_to_string(
-            "mail/agent_notice.txt",
+            template,
             {
                 "ticket": ticket,
-                "message": message,
-                "excerpt": message.text[:2000],
                 "link": settings.SPORTELLO_SITE_URL.rstrip("/")
                 + reverse("desk:ticket", args=[ticket.pk]),
+                **context,
             },
         )
-        if new_ticket:
-            headline = translation.gettext("New ticket written to you")
-        else:
-            headline = translation.gettext("New message from the customer")
         subject = outbound.subject_for(ticket, f"{headline}: {ticket.subject}")
     notice = tickets.message_add(
         ticket=ticket,

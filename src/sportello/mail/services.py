@@ -397,7 +397,13 @@ def _thread(parsed: ParsedMessage, known: list[_Known]) -> Ticket | None:
         return Ticket.objects.get(pk=latest.ticket_id)
     number = ticket_tag_in(parsed.subject, settings.SPORTELLO_TICKET_TAG)
     if number:
-        return Ticket.objects.filter(number=number).first()
+        ticket = Ticket.objects.filter(number=number).first()
+        # A reply to a merged ticket goes where its conversation went (tickets.merging).
+        for _hop in range(5):
+            if ticket is None or not ticket.merged_into_id:
+                break
+            ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+        return ticket
     return None
 
 

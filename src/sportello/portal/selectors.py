@@ -9,6 +9,7 @@ approved yet (``Contact.needs_review``) sees nothing. Anything outside that scop
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import DateField, Prefetch, Q, QuerySet, Sum
@@ -16,14 +17,14 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from sportello.billing.models import TicketCharges
 from sportello.billing.services import tariff_version_in_force
 from sportello.core.hours import support_hours
 from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact
-from sportello.portal.templatetags.portal import euro
-from sportello.tariff.values import share_of_rate
+from sportello.tariff.text import ListinoRow, format_number, language_of, listino
 from sportello.tickets.models import Attachment, Message, MessageKind, Status, Ticket
 
 from .models import PrivacyConsent
@@ -178,8 +179,6 @@ def _opened_month():
 
 def charges_totals(rows: QuerySet[TicketCharges]) -> dict:
     """Net, VAT and total of every row of ``rows`` (all pages), each a sum of stored amounts."""
-    from decimal import Decimal
-
     sums = rows.order_by().aggregate(net=Sum("net"), vat=Sum("vat"), total=Sum("total"))
     return {k: v if v is not None else Decimal("0.00") for k, v in sums.items()}
 
@@ -188,79 +187,15 @@ def charges_totals(rows: QuerySet[TicketCharges]) -> dict:
 # Public pages: the support channels, hours and tariff, all from configuration.
 
 
-def _percent(value) -> str:
-    text = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
-    return text
-
-
-def _share(rate, percent):
-    return None if rate is None else share_of_rate(rate, percent)
-
-
-def tariff_rows(version, *, rate=None) -> list[dict]:
-    """The listino of ``version`` as rows a customer reads: label, % of the agreed
-    hourly rate and, when the customer's rate is known, the amount in EUR."""
-    from django.utils.translation import gettext as _
-
-    rows: list[dict] = []
-
-    def add(group, label, percent=None, amount=None, price=None):
-        rows.append(
-            {
-                "group": group,
-                "label": label,
-                "price": price,
-                "percent": _percent(percent) if percent is not None else None,
-                "amount": amount
-                if amount is not None
-                else _share(rate, percent)
-                if percent is not None
-                else None,
-            }
-        )
-
-    n = version.written_low_max_messages
-    written = _("Written (e-mail or portal)")
-    add(written, _("up to %(n)s messages") % {"n": n}, version.written_low_percent)
-    add(written, _("more than %(n)s messages") % {"n": n}, version.written_high_percent)
-    for group, bands in (
-        (_("Remote connection"), version.remote_bands),
-        (_("Phone"), version.phone_bands),
-    ):
-        low = 0
-        for minutes, percent in bands:
-            label = (
-                _("up to %(max)s minutes") % {"max": minutes}
-                if not low
-                else _("from %(min)s to %(max)s minutes") % {"min": low, "max": minutes}
-            )
-            add(group, label, _decimal(percent))
-            low = minutes
-        add(
-            group,
-            _("beyond %(max)s minutes, for every further started %(step)s minutes")
-            % {"max": low, "step": version.over_step_minutes},
-            version.over_step_percent,
-        )
-    legs = _("Pick-up or return of hardware (each way)")
-    comuni = ", ".join(version.district_comune_list)
-    add(
-        legs,
-        _("inside the district (%(comuni)s)") % {"comuni": comuni},
-        version.leg_in_district_percent,
+def tariff_rows(version, *, rate=None) -> list[ListinoRow]:
+    """The listino of ``version`` as the tariff's own text writes it (``tariff.text``), in
+    the page's language; amounts in EUR at ``rate`` when the customer's rate is known."""
+    return listino(
+        version.to_params(),
+        language_of(get_language()),
+        rate=rate,
+        district=version.district_comune_list,
     )
-    add(
-        legs,
-        _("outside the district, by the one-way distance"),
-        price=_("%(amount)s per km") % {"amount": euro(version.leg_per_km)},
-    )
-    return rows
-
-
-def _decimal(value):
-    from decimal import Decimal
-
-    return Decimal(str(value))
 
 
 def support_overview(*, user) -> dict:
@@ -276,7 +211,6 @@ def support_overview(*, user) -> dict:
     # they see the charges), other accounts the percentages only.
     org = contact.organisation if is_manager(contact) else None
     rate = org.hourly_rate if org is not None else None
-    factor = version.out_of_hours_factor
     return {
         "support": support,
         "hours": support_hours(support.support_windows),
@@ -284,9 +218,8 @@ def support_overview(*, user) -> dict:
         "since": since,
         "tariff": tariff_rows(version, rate=rate),
         "rate": rate,
-        "out_of_hours_percent": _percent((factor - 1) * 100),
         "call_fee": version.call_fee,
-        "vat_percent": _percent(version.vat_percent),
+        "vat_percent": format_number(Decimal(version.vat_percent), language_of(get_language())),
     }
 
 

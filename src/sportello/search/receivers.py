@@ -65,6 +65,11 @@ def ticket_opened(sender, ticket: Ticket, message: Message | None, **kwargs) -> 
     index.document_ticket_created(ticket=ticket, messages=[message] if message else ())
 
 
+def conversation_moved(sender, ticket_ids, **kwargs) -> None:
+    """A merge or a split moved messages by QuerySet.update: rebuild both documents."""
+    index.documents_refresh(ticket_ids=ticket_ids)
+
+
 def message_deleted(sender, instance: Message, **kwargs) -> None:
     if _deleted_itself(sender, kwargs):
         _rebuild_if_ticket_exists(instance.ticket_id)
@@ -117,6 +122,9 @@ def connect() -> None:
     post_save.connect(ticket_saved, sender=Ticket, dispatch_uid=f"{uid}.ticket")
     signals.ticket_opened.connect(ticket_opened, sender=Ticket, dispatch_uid=f"{uid}.opened")
     post_save.connect(message_saved, sender=Message, dispatch_uid=f"{uid}.message")
+    signals.conversation_moved.connect(
+        conversation_moved, sender=Ticket, dispatch_uid=f"{uid}.moved"
+    )
     post_delete.connect(message_deleted, sender=Message, dispatch_uid=f"{uid}.message-del")
     post_save.connect(attachment_saved, sender=Attachment, dispatch_uid=f"{uid}.att")
     post_delete.connect(attachment_deleted, sender=Attachment, dispatch_uid=f"{uid}.att-del")

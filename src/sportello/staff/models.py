@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from sportello.core import identifiers
 
 
 class Team(models.Model):
@@ -25,13 +28,22 @@ class Team(models.Model):
 
 
 class Zone(models.Model):
-    """A part of the territory the team covers; agents live in one (home zone)."""
+    """A part of the territory the team covers, as a list of comuni; agents live in one
+    (home zone). An organisation is in the zone that lists its comune
+    (``territory.selectors.organisation_zone``); a comune belongs to one zone at most.
+    Names are compared as ``identifiers.comune_key`` does for the tariff's district."""
 
     name = models.CharField(
         _("name"),
         max_length=100,
         unique=True,
         error_messages={"unique": _("This name is taken already: choose another one.")},
+    )
+    comuni = models.JSONField(
+        _("comuni"),
+        default=list,
+        blank=True,
+        help_text=_("One comune per line: organisations there are in this zone."),
     )
 
     class Meta:
@@ -41,6 +53,44 @@ class Zone(models.Model):
 
     def __str__(self) -> str:
         return str(self.name)
+
+    @property
+    def comune_keys(self) -> frozenset[str]:
+        return frozenset(identifiers.comune_key(c) for c in self.comuni or ())
+
+    def clean(self) -> None:
+        """Comuni trimmed, each once; one listed by another zone is refused."""
+        if not isinstance(self.comuni, list) or not all(isinstance(c, str) for c in self.comuni):
+            raise ValidationError(
+                {"comuni": _("Write the comuni as a list of names, one comune per line.")}
+            )
+        kept: dict[str, str] = {}
+        for name in self.comuni:
+            name = " ".join(name.split())
+            key = identifiers.comune_key(name)
+            if key and key not in kept:
+                kept[key] = name
+        self.comuni = list(kept.values())
+        taken = []
+        for other in Zone.objects.exclude(pk=self.pk).order_by("name"):
+            for name in other.comuni or ():
+                if identifiers.comune_key(name) in kept:
+                    taken.append((kept[identifiers.comune_key(name)], other.name))
+        if taken:
+            raise ValidationError(
+                {
+                    "comuni": _(
+                        "A comune belongs to one zone only: %(list)s. Remove it from this "
+                        "list, or from the other zone first."
+                    )
+                    % {
+                        "list": "; ".join(
+                            _("%(comune)s is in zone %(zone)s") % {"comune": c, "zone": z}
+                            for c, z in taken
+                        )
+                    }
+                }
+            )
 
 
 class Skill(models.Model):

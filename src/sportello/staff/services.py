@@ -9,11 +9,11 @@ from ``staff.backends.RoleBackend``, so an admin created in the admin works at o
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from .errors import StaffInputError
-from .models import Agent, Role
+from .models import Agent, Role, Zone
 
 
 def agent_user_sync(*, agent: Agent) -> None:
@@ -50,3 +50,22 @@ def agent_language_set(*, agent: Agent, language: str) -> Agent:
     agent.language = language
     agent.save(update_fields=["language"])
     return agent
+
+
+# Held while a zone's comuni are checked and saved (PostgreSQL), until the commit.
+_ZONES_LOCK = 0x5370_0002
+
+
+def zone_save(*, zone: Zone) -> Zone:
+    """Create or change a zone (the admin's form). A comune another zone lists raises
+    ``ValidationError`` naming both. The check and the save run one at a time, so two
+    admins saving at once (two new zones, each with Narni) cannot both win: on PostgreSQL
+    under a transaction-level advisory lock, on SQLite because its transactions begin
+    IMMEDIATE (one writer)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ZONES_LOCK])
+        zone.full_clean()
+        zone.save()
+    return zone

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Final
 
 from sportello.tariff.errors import TariffInputError
+from sportello.tariff.money import CENT, HUNDRED, ONE, ZERO_MONEY, share_of_rate, to_cent
 from sportello.tariff.text import describe
 
 __all__ = [
@@ -29,24 +30,13 @@ __all__ = [
     "Quote",
     "TariffParams",
     "TicketFacts",
+    # Re-exported from money.py, where the rounding lives.
+    "HUNDRED",
+    "ONE",
+    "ZERO_MONEY",
+    "share_of_rate",
+    "to_cent",
 ]
-
-CENT: Final = Decimal("0.01")
-ZERO_MONEY: Final = Decimal("0.00")
-ONE: Final = Decimal(1)
-HUNDRED: Final = Decimal(100)
-
-
-def to_cent(amount: Decimal) -> Decimal:
-    """The one rounding of money (STYLE 2.4): to the cent, half up, once per line."""
-    return amount.quantize(CENT, ROUND_HALF_UP)
-
-
-def share_of_rate(rate: Decimal, percent: Decimal, factor: Decimal = ONE) -> Decimal:
-    """``percent`` % of the hourly ``rate`` (times ``factor`` out of hours), as a line of
-    the tariff prices it; what a page showing the listino in euro must show too."""
-    return to_cent(Decimal(rate) * (Decimal(str(percent)) / HUNDRED) * factor)
-
 
 # SPEC 5.1 `opened_via`; SPEC 2 lists them in the policy's order of preference.
 CHANNELS: Final = frozenset({"email", "portal", "phone", "sms", "whatsapp", "other_email", "other"})

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sportello.billing.models import TicketCharges
 from sportello.mail import outbound
-from sportello.tariff.text import format_money
+from sportello.tariff.text import format_money, language_of
 
 from . import services
 from .errors import TicketInputError
@@ -38,8 +38,7 @@ from .rendering import message_shown
 
 def euro(value) -> str:
     """Money as the charge lines write it: 15,00 € (it), €15.00 (en)."""
-    language = "en" if (get_language() or "it").startswith("en") else "it"
-    return format_money(value, language)
+    return format_money(value, language_of(get_language()))
 
 
 class MessageInline(admin.StackedInline):
@@ -168,6 +167,10 @@ class TicketAdmin(admin.ModelAdmin):
         "closed_at",
         "charge_lines",
         "conversation",
+        # Written by tickets.tagging and tickets.merging, from the desk.
+        "merged_into",
+        "related",
+        "tags",
     ]
     autocomplete_fields = ["organisation", "contact", "assignee", "linked_to"]
     list_select_related = ["organisation", "assignee__user"]

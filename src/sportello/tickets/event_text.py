@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from sportello.tariff.text import format_money
+from sportello.tariff.text import format_money, language_of
 
 from .models import (
     Channel,
@@ -61,12 +61,23 @@ def _labels() -> dict[str, str]:
         "comment": _("comment"),
         "assignee": _("assignee"),
         "team": _("team"),
+        "tags": _("tags"),
+        "merged_into": _("merged into"),
+        "merged": _("merged here"),
+        "split_to": _("message moved to"),
+        "split_from": _("split from"),
+        "related": _("related ticket"),
+        "messages": _("messages"),
+        "interventions": _("interventions"),
+        "attachments": _("attachments"),
     }
 
 
 def _value(key: str, value, event: TicketEvent) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key in CHOICES:
@@ -109,7 +120,7 @@ def _related(key: str, pk: int) -> str:
 
 
 def _language() -> str:
-    return "en" if (get_language() or "it").startswith("en") else "it"
+    return language_of(get_language())
 
 
 def event_text(event: TicketEvent) -> str:
@@ -117,7 +128,7 @@ def event_text(event: TicketEvent) -> str:
     labels = _labels()
     parts = []
     for key, value in (event.data or {}).items():
-        if key in ("message", "intervention", "attachment") and isinstance(value, int):
+        if key in ("message", "intervention", "attachment", "ticket") and isinstance(value, int):
             continue  # an id: the row itself is listed on the ticket
         label = labels.get(key, key.replace("_", " "))
         if isinstance(value, list) and len(value) == 2:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,10 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", _("resolved")
     CLOSED = "closed", _("closed")
 
+
+# A ticket still being worked (or waiting for the customer): what "open" means in the
+# queues, the agents' load and the month close.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
 # Which status may follow which. Reopening (resolved/closed -> open) is allowed: the
 # customer may answer after we thought we were done.
@@ -76,6 +81,33 @@ class TicketSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class Tag(models.Model):
+    """A label agents put on tickets (``vpn``, ``stampante``): one lower-cased name, kept
+    through ``tickets.tagging``."""
+
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                name="tag_name_unique",
+                violation_error_message=_("A tag with this name exists already: use it."),
+            ),
+            models.CheckConstraint(
+                condition=Q(name=Lower("name")),
+                name="tag_name_lower_case",
+                violation_error_message=_("Write the tag in lower case, e.g. vpn rather than VPN."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.name)
 
 
 class Ticket(models.Model):
@@ -154,6 +186,20 @@ class Ticket(models.Model):
         related_name="follow_ups",
         verbose_name=_("follow-up of"),
     )
+    # Merging B into A (tickets.merging) moves B's conversation and work to A and closes
+    # B, not billable (duplicate), pointing here; B's number stays findable.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=True, verbose_name=_("related tickets")
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -485,6 +531,11 @@ class TicketEvent(models.Model):
         INTERVENTION = "intervention", _("intervention recorded")
         INTERVENTION_CHANGED = "intervention_changed", _("intervention changed")
         BILLING = "billing", _("billing")
+        VISIT = "visit", _("visit planned or closed")
+        TAGS = "tags", _("tags changed")
+        MERGED = "merged", _("merged")
+        SPLIT = "split", _("split")
+        LINKED = "linked", _("link changed")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")

@@ -323,6 +323,10 @@ def ticket_assign(*, ticket: Ticket, assignee, team=None, actor: Actor = SYSTEM)
             actor,
             {k: [old[k], new[k]] for k in old if old[k] != new[k]},
         )
+        if old["assignee"] != new["assignee"]:
+            signals.ticket_assigned.send(
+                Ticket, ticket=ticket, old=old["assignee"], new=assignee, actor=actor
+            )
     return ticket
 
 
@@ -367,8 +371,13 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes) -> Ticket
     if not diff:
         return ticket
     before.setdefault("non_billable_reason", ticket.non_billable_reason)
-    if ticket.billable:
+    if ticket.billable and ticket.non_billable_reason:
+        # Billable again: the reason goes, and the trail says which one it was.
         ticket.non_billable_reason = ""
+        if before["non_billable_reason"]:
+            diff["non_billable_reason"] = [before["non_billable_reason"], ""]
+        else:
+            diff.pop("non_billable_reason", None)
     try:
         ticket.full_clean(exclude=["number"], validate_constraints=False)
     except ValidationError as exc:

@@ -11,6 +11,10 @@ message_added = Signal()
 # A ticket changed status. Arguments: ticket, old, new, actor, notify.
 status_changed = Signal()
 
+# A ticket's assignee changed (``services.ticket_assign``). Arguments: ticket, old (the
+# previous assignee's id or None), new (the Agent or None), actor.
+ticket_assigned = Signal()
+
 # A ticket was opened by ``services.ticket_open``, its first message (or None) saved, all
 # in the opening transaction. Arguments: ticket, message. While it is being opened the
 # ticket carries ``opening = True``, so that receivers of the rows' ``post_save`` can
@@ -24,3 +28,8 @@ ticket_opened = Signal()
 # opened_with_written (the ticket was just opened with that many written messages and
 # nothing else; None otherwise) and, for a status change, status=(old, new) and actor.
 pricing_changed = Signal()
+
+# Messages and attachments moved from one ticket to another (a merge, a split), by
+# QuerySet.update, which sends no post_save. Arguments: ticket_ids (every ticket whose
+# conversation changed). The search index rebuilds their documents.
+conversation_moved = Signal()

@@ -4,16 +4,15 @@ SQLite and, in .ci/run, on PostgreSQL, where drafting locks the organisation's r
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from sportello.billing.models import Statement, StatementTicket
+from sportello.core.testenv import Output, child_env
 from sportello.tickets import services
 from sportello.tickets.inputs import MessageInput
 from sportello.tickets.models import Status, Ticket
@@ -29,9 +28,8 @@ from datetime import date
 from django.db import connections
 from sportello.billing import statements as st
 from sportello.billing.errors import BillingError
-barrier = sys.argv[1]
-while not os.path.exists(barrier):
-    pass
+print("ready", flush=True)
+sys.stdin.readline()  # "go", written to both workers once both are ready
 period = date(2026, 11, 1)
 for _ in range(3):
     try:
@@ -44,19 +42,9 @@ connections.close_all()
 """
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return (
-            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{settings['NAME']}"
-        )
-    return f"sqlite:///{settings['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_two_billing_users_at_once_bill_each_ticket_once(tmp_path):
+def test_two_billing_users_at_once_bill_each_ticket_once():
     orgs = [OrganisationFactory(name=f"Cliente {n}", sdi_code="M5UXCR1") for n in range(6)]
     for n, org in enumerate(orgs):
         contact = ContactFactory(organisation=org)
@@ -73,22 +61,26 @@ def test_two_billing_users_at_once_bill_each_ticket_once(tmp_path):
                 status=Status.CLOSED,
                 when=datetime(2026, 11, day, 12, tzinfo=ROME),
             )
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
-    barrier = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(barrier)],
-            env=env,
+            [sys.executable, "-c", WORKER],
+            env=child_env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
-    barrier.write_text("go")
+    outputs = [Output(proc.stdout) for proc in procs]
+    for output in outputs:
+        output.wait_line("ready", timeout=120)
+    for proc in procs:  # both start drafting and issuing at the same instant
+        proc.stdin.write("go\n")
+        proc.stdin.close()
     for proc in procs:
-        _out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+        proc.wait(timeout=300)
+        assert proc.returncode == 0, proc.stderr.read()
     issued = Statement.objects.filter(state="issued")
     assert issued.count() == len(orgs)  # one statement per organisation, none twice
     assert sorted(issued.values_list("number", flat=True)) == list(range(1, len(orgs) + 1))

@@ -19,6 +19,8 @@ SRC = Path(sportello.__file__).resolve().parent
 # tariff (pure) <- customers, staff <- tickets <- billing, mail, search <- portal, desk.
 # search indexes tickets, customers and the mail filed on tickets (it listens to
 # tickets.signals) and is what the desk's agents search with: beside billing and mail.
+# territory (zones, suggested assignee, agenda of visits) records legs through the ticket
+# services and is shown by the desk: beside them too.
 RANK = {
     "errors": 0,
     "tariff": 0,
@@ -30,6 +32,7 @@ RANK = {
     "mail": 4,
     "search": 4,
     "sla": 4,
+    "territory": 4,
     "portal": 5,
     "desk": 5,
 }

@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone, translation
 from imap_tools import MailMessage
 
-from sportello.core.testenv import database_url, shared_dir, wait_for
+from sportello.core.testenv import Output, child_env, database_url, shared_dir, wait_for
 from sportello.mail import poller, services
 from sportello.mail.models import Mailbox, RawMessage
 from sportello.mail.poller import (
@@ -369,33 +369,37 @@ import os, sys, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "sportello.settings"
 django.setup()
 from sportello.mail.poller import mailbox_claim
-barrier, mailbox_id = sys.argv[1], int(sys.argv[2])
-while not os.path.exists(barrier):
-    pass
+mailbox_id = int(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()  # "go", written to every worker once all are ready
 print("won" if mailbox_claim(mailbox_id, owner=f"worker-{os.getpid()}") else "lost")
 """
 
 
-def test_only_one_of_several_workers_claims_a_mailbox(dovecot, tmp_path):
+def test_only_one_of_several_workers_claims_a_mailbox(dovecot):
     mailbox = imap_mailbox(dovecot)
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    barrier = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(barrier), str(mailbox.pk)],
-            env=env,
+            [sys.executable, "-c", CLAIMER, str(mailbox.pk)],
+            env=child_env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(4)
     ]
-    barrier.write_text("go")
+    outputs = [Output(proc.stdout) for proc in procs]
+    for output in outputs:
+        output.wait_line("ready", timeout=120)
+    for proc in procs:  # all claim at the same instant
+        proc.stdin.write("go\n")
+        proc.stdin.close()
     outcomes = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        outcomes.append(out.strip())
+    for proc, output in zip(procs, outputs, strict=True):
+        proc.wait(timeout=120)
+        assert proc.returncode == 0, proc.stderr.read()
+        outcomes.append(output.wait_line("").strip())
     assert sorted(outcomes) == ["lost", "lost", "lost", "won"]
     mailbox.refresh_from_db()
     assert mailbox.claimed_by.startswith("worker-") and mailbox.claimed_until > timezone.now()

@@ -10,7 +10,7 @@ from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from sportello.tariff.text import format_money
+from sportello.tariff.text import format_money, language_of
 
 register = template.Library()
 
@@ -63,8 +63,7 @@ def euro(value) -> str:
     €1,234.50 in English (one formatter, the tariff engine's; STYLE 2.10)."""
     if value is None or value == "":
         return ""
-    language = "en" if (get_language() or "it").startswith("en") else "it"
-    return format_money(Decimal(str(value)), language).replace(" €", "\u00a0€")
+    return format_money(Decimal(str(value)), language_of(get_language()), nbsp=True)
 
 
 @register.filter

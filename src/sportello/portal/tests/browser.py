@@ -3,10 +3,15 @@ mailbox (aiosmtpd), a free loopback port and the in-browser accessibility audit.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import re
 import socket
+import subprocess
+import sys
 import threading
+import urllib.request
 
 from sportello.core.testenv import wait_for
 
@@ -36,10 +41,81 @@ def body_of(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+def desk_signed_in(browser, url: str, username: str, password: str, viewport: dict):
+    """A new Italian browser context signed in to the desk as ``username``: (context,
+    page, errors), ``errors`` collecting page errors and failed requests."""
+    context = browser.new_context(viewport=viewport, locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.goto(f"{url}/desk/login/")
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    return context, page, errors
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(env: dict, port: int):
+    """``sportello serve`` (web only, migrated already) on ``127.0.0.1:port`` until the
+    block ends; yields its URL once ``/health`` answers."""
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sportello", "serve", "--bind", f"127.0.0.1:{port}",
+         "--no-migrate", "--no-worker", "--web-workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sportello serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(healthy, what="sportello serve to answer /health")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def page_errors(page) -> list[str]:
+    """Script errors and failed responses of ``page`` (the browser's favicon aside), as
+    they happen: a test asserts the list is empty at the end."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    return errors
 
 
 # Accessibility, checked in the browser on every public page: what the browser computes

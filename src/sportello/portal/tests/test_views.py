@@ -346,6 +346,69 @@ def test_the_tariff_on_the_support_page_comes_from_the_tariff_version(client, db
     assert "20% della tariffa oraria" in page
 
 
+def _listino_rows(page: str) -> list[tuple[str, str]]:
+    """The (service, price) cells of the support page's tariff table, as shown."""
+    import re
+    from html import unescape
+
+    table = page[page.index('<table class="tariff">') : page.index("</table>")]
+    return [
+        (unescape(label), unescape(re.sub(r"<[^>]+>", "", price)).strip())
+        for label, price in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    ]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_support_page_shows_the_tariff_texts_listino_of_the_version_in_force(
+    client, db, language
+):
+    """Issue 10: the labels and amounts are the tariff's own text (tariff.text.listino),
+    not rebuilt by the portal; change the version's figures and the page follows."""
+    import datetime
+
+    from sportello.billing.services import tariff_version_in_force
+    from sportello.tariff.text import listino
+
+    version = tariff_version_in_force(on=datetime.date.today())
+    version.phone_bands = [[10, "40"], [30, "80"]]
+    version.over_step_minutes = 20
+    version.written_low_max_messages = 2
+    version.out_of_hours_factor = Decimal("1.25")
+    version.leg_per_km = Decimal("0.80")
+    version.district_comuni = "Terni\nNarni\nAmelia"
+    version.save()
+    prefix = "/en" if language == "en" else ""
+    page = client.get(f"{prefix}/assistenza/").content.decode()
+    expected = listino(version.to_params(), language, district=version.district_comune_list)
+    assert _listino_rows(page) == [(row.label, row.price) for row in expected]
+    shown = dict(_listino_rows(page))
+    if language == "it":
+        assert shown["oltre 10, fino a 30 minuti"] == "80% della tariffa oraria"
+        assert shown["fino a 2 messaggi"] == "25% della tariffa oraria"
+        assert shown["nel circondario (Terni, Narni, Amelia)"] == "50% della tariffa oraria"
+        assert shown["Assistenza fuori dall'orario lavorativo"] == "+25% sul costo orario"
+        assert "oltre 5, fino a 15 minuti" not in shown  # the policy's old phone band
+    else:
+        assert shown["over 30 minutes, for every further started 20 minutes"] == (
+            "25% of the hourly rate"
+        )
+        assert shown["outside the district, by the one-way distance"] == "€0.80 per km"
+
+
+def test_a_manager_sees_each_share_of_the_rate_in_euro_rounded_as_a_charge(client, people):
+    from sportello.tariff.money import share_of_rate
+
+    org = people["dora"].organisation
+    org.hourly_rate = Decimal("33.33")
+    org.save()
+    page = login(client, people, "dora").get("/assistenza/").content.decode()
+    shown = dict(_listino_rows(page))
+    # 25% of 33.33 = 8.3325 -> 8,33 €; 50% = 16.665 -> 16,67 € (half up, as the quote).
+    assert share_of_rate(Decimal("33.33"), Decimal(50)) == Decimal("16.67")
+    assert shown["fino a 3 messaggi"] == "25% della tariffa oraria (8,33\xa0€)"
+    assert shown["oltre 3 messaggi"] == "50% della tariffa oraria (16,67\xa0€)"
+
+
 def test_a_contact_manager_sees_the_tariff_in_euro_at_the_agreed_rate(client, people):
     page = login(client, people, "dora").get("/assistenza/").content.decode()
     assert "15,00\xa0€" in page  # 25% of 60.00

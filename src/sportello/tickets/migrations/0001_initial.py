@@ -7,181 +7,587 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('staff', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("staff", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketSequence',
+            name="TicketSequence",
             fields=[
-                ('year', models.PositiveIntegerField(primary_key=True, serialize=False)),
-                ('last', models.PositiveIntegerField(default=0)),
+                ("year", models.PositiveIntegerField(primary_key=True, serialize=False)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'ticket sequence',
-                'verbose_name_plural': 'ticket sequences',
+                "verbose_name": "ticket sequence",
+                "verbose_name_plural": "ticket sequences",
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject')),
-                ('channel', models.CharField(choices=[('email', 'e-mail'), ('portal', 'portal'), ('phone', 'phone'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('other_email', 'e-mail to another address'), ('other', 'other'), ('contact_form', 'contact form')], max_length=16, verbose_name='channel')),
-                ('official_channels_possible', models.BooleanField(blank=True, help_text='For phone requests: could the customer have written instead? If so, the call-out fee applies.', null=True, verbose_name='e-mail or portal were possible')),
-                ('channel_justification', models.CharField(blank=True, max_length=255, verbose_name='why an official channel was not used')),
-                ('status', models.CharField(choices=[('new', 'new'), ('open', 'open'), ('waiting', 'waiting for customer'), ('resolved', 'resolved'), ('closed', 'closed')], db_index=True, default='new', max_length=10, verbose_name='status')),
-                ('priority', models.CharField(choices=[('low', 'low'), ('normal', 'normal'), ('high', 'high'), ('urgent', 'urgent')], default='normal', max_length=8, verbose_name='priority')),
-                ('category', models.CharField(blank=True, max_length=100, verbose_name='category')),
-                ('billable', models.BooleanField(default=True, verbose_name='billable')),
-                ('non_billable_reason', models.CharField(blank=True, choices=[('warranty', 'warranty'), ('contract', 'covered by contract'), ('out_of_scope', 'out of scope'), ('duplicate', 'duplicate'), ('spam', 'spam')], max_length=16, verbose_name='why not billable')),
-                ('waive_call_fee', models.BooleanField(default=False, verbose_name='call-out fee waived')),
-                ('waive_reason', models.CharField(blank=True, max_length=255, verbose_name='waiver reason')),
-                ('out_of_hours_requested', models.BooleanField(default=False, help_text='Written requests are surcharged only when the customer asked for out-of-hours service.', verbose_name='out-of-hours service requested')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='staff.agent', verbose_name='assignee')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.contact', verbose_name='contact')),
-                ('linked_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='tickets.ticket', verbose_name='follow-up of')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.organisation', verbose_name='organisation')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='staff.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="number"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "e-mail"),
+                            ("portal", "portal"),
+                            ("phone", "phone"),
+                            ("sms", "SMS"),
+                            ("whatsapp", "WhatsApp"),
+                            ("other_email", "e-mail to another address"),
+                            ("other", "other"),
+                            ("contact_form", "contact form"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "official_channels_possible",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="For phone requests: could the customer have written instead? If so, the call-out fee applies.",
+                        null=True,
+                        verbose_name="e-mail or portal were possible",
+                    ),
+                ),
+                (
+                    "channel_justification",
+                    models.CharField(
+                        blank=True,
+                        max_length=255,
+                        verbose_name="why an official channel was not used",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("open", "open"),
+                            ("waiting", "waiting for customer"),
+                            ("resolved", "resolved"),
+                            ("closed", "closed"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "low"),
+                            ("normal", "normal"),
+                            ("high", "high"),
+                            ("urgent", "urgent"),
+                        ],
+                        default="normal",
+                        max_length=8,
+                        verbose_name="priority",
+                    ),
+                ),
+                ("category", models.CharField(blank=True, max_length=100, verbose_name="category")),
+                ("billable", models.BooleanField(default=True, verbose_name="billable")),
+                (
+                    "non_billable_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("warranty", "warranty"),
+                            ("contract", "covered by contract"),
+                            ("out_of_scope", "out of scope"),
+                            ("duplicate", "duplicate"),
+                            ("spam", "spam"),
+                        ],
+                        max_length=16,
+                        verbose_name="why not billable",
+                    ),
+                ),
+                (
+                    "waive_call_fee",
+                    models.BooleanField(default=False, verbose_name="call-out fee waived"),
+                ),
+                (
+                    "waive_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="waiver reason"),
+                ),
+                (
+                    "out_of_hours_requested",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Written requests are surcharged only when the customer asked for out-of-hours service.",
+                        verbose_name="out-of-hours service requested",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="staff.agent",
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "linked_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="follow_ups",
+                        to="tickets.ticket",
+                        verbose_name="follow-up of",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="staff.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-created_at'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('in', 'inbound'), ('out', 'outbound'), ('internal', 'internal')], max_length=8, verbose_name='direction')),
-                ('kind', models.CharField(choices=[('email', 'e-mail'), ('portal', 'portal message'), ('phone_note', 'phone note'), ('internal_note', 'internal note'), ('system', 'system')], max_length=14, verbose_name='kind')),
-                ('sender', models.CharField(blank=True, max_length=320, verbose_name='sender')),
-                ('recipients', models.JSONField(blank=True, default=list, verbose_name='recipients')),
-                ('cc', models.JSONField(blank=True, default=list, verbose_name='cc')),
-                ('subject', models.CharField(blank=True, max_length=998, verbose_name='subject')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('html', models.TextField(blank=True, verbose_name='sanitised HTML')),
-                ('message_id', models.CharField(blank=True, db_index=True, max_length=998, verbose_name='Message-ID')),
-                ('in_reply_to', models.CharField(blank=True, max_length=998, verbose_name='In-Reply-To')),
-                ('references', models.TextField(blank=True, verbose_name='References')),
-                ('automatic', models.BooleanField(default=False, help_text='Acknowledgements and notifications: never counted as written messages.', verbose_name='automatic')),
-                ('delivery_status', models.CharField(blank=True, choices=[('', 'not applicable'), ('pending', 'pending'), ('sent', 'sent'), ('failed', 'failed')], default='', max_length=8, verbose_name='delivery')),
-                ('delivery_error', models.TextField(blank=True, verbose_name='delivery error')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created')),
-                ('author_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='customers.contact', verbose_name='author (customer)')),
-                ('author_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author (staff)')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='tickets.ticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "inbound"), ("out", "outbound"), ("internal", "internal")],
+                        max_length=8,
+                        verbose_name="direction",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "e-mail"),
+                            ("portal", "portal message"),
+                            ("phone_note", "phone note"),
+                            ("internal_note", "internal note"),
+                            ("system", "system"),
+                        ],
+                        max_length=14,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("sender", models.CharField(blank=True, max_length=320, verbose_name="sender")),
+                (
+                    "recipients",
+                    models.JSONField(blank=True, default=list, verbose_name="recipients"),
+                ),
+                ("cc", models.JSONField(blank=True, default=list, verbose_name="cc")),
+                ("subject", models.CharField(blank=True, max_length=998, verbose_name="subject")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                ("html", models.TextField(blank=True, verbose_name="sanitised HTML")),
+                (
+                    "message_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=998, verbose_name="Message-ID"
+                    ),
+                ),
+                (
+                    "in_reply_to",
+                    models.CharField(blank=True, max_length=998, verbose_name="In-Reply-To"),
+                ),
+                ("references", models.TextField(blank=True, verbose_name="References")),
+                (
+                    "automatic",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Acknowledgements and notifications: never counted as written messages.",
+                        verbose_name="automatic",
+                    ),
+                ),
+                (
+                    "delivery_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "not applicable"),
+                            ("pending", "pending"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                        ],
+                        default="",
+                        max_length=8,
+                        verbose_name="delivery",
+                    ),
+                ),
+                ("delivery_error", models.TextField(blank=True, verbose_name="delivery error")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created")),
+                (
+                    "author_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="customers.contact",
+                        verbose_name="author (customer)",
+                    ),
+                ),
+                (
+                    "author_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author (staff)",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Intervention',
+            name="Intervention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('phone', 'phone call'), ('remote', 'remote session'), ('pickup', 'pick-up leg'), ('return', 'return leg')], max_length=8, verbose_name='kind')),
-                ('started_at', models.DateTimeField(verbose_name='start')),
-                ('duration_seconds', models.PositiveIntegerField(blank=True, help_text='Phone calls and remote sessions; exact, a call of 5 min 20 s is over 5.', null=True, verbose_name='duration (seconds)')),
-                ('km', models.DecimalField(blank=True, decimal_places=1, help_text='Pick-up and return legs outside the district.', max_digits=7, null=True, verbose_name='km (one way)')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('out_of_hours_override', models.BooleanField(blank=True, help_text='Empty: decided by the calendar. Set it only with a reason.', null=True, verbose_name='out of hours (override)')),
-                ('override_reason', models.CharField(blank=True, max_length=255, verbose_name='override reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('technician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interventions', to='staff.agent', verbose_name='technician')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interventions', to='tickets.ticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("phone", "phone call"),
+                            ("remote", "remote session"),
+                            ("pickup", "pick-up leg"),
+                            ("return", "return leg"),
+                        ],
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="start")),
+                (
+                    "duration_seconds",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Phone calls and remote sessions; exact, a call of 5 min 20 s is over 5.",
+                        null=True,
+                        verbose_name="duration (seconds)",
+                    ),
+                ),
+                (
+                    "km",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        help_text="Pick-up and return legs outside the district.",
+                        max_digits=7,
+                        null=True,
+                        verbose_name="km (one way)",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "out_of_hours_override",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Empty: decided by the calendar. Set it only with a reason.",
+                        null=True,
+                        verbose_name="out of hours (override)",
+                    ),
+                ),
+                (
+                    "override_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="override reason"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interventions",
+                        to="staff.agent",
+                        verbose_name="technician",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interventions",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intervention',
-                'verbose_name_plural': 'interventions',
-                'ordering': ['started_at', 'pk'],
+                "verbose_name": "intervention",
+                "verbose_name_plural": "interventions",
+                "ordering": ["started_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=sportello.tickets.models.attachment_path, verbose_name='file')),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('content_type', models.CharField(default='application/octet-stream', max_length=255, verbose_name='type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('sha256', models.CharField(db_index=True, max_length=64, verbose_name='SHA-256')),
-                ('content_id', models.CharField(blank=True, max_length=255, verbose_name='Content-ID')),
-                ('inline', models.BooleanField(default=False, verbose_name='inline')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.message', verbose_name='message')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.ticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200,
+                        upload_to=sportello.tickets.models.attachment_path,
+                        verbose_name="file",
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                (
+                    "content_type",
+                    models.CharField(
+                        default="application/octet-stream", max_length=255, verbose_name="type"
+                    ),
+                ),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("sha256", models.CharField(db_index=True, max_length=64, verbose_name="SHA-256")),
+                (
+                    "content_id",
+                    models.CharField(blank=True, max_length=255, verbose_name="Content-ID"),
+                ),
+                ("inline", models.BooleanField(default=False, verbose_name="inline")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.message",
+                        verbose_name="message",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
             },
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'created'), ('status', 'status changed'), ('assigned', 'assigned'), ('changed', 'fields changed'), ('message', 'message added'), ('attachment', 'attachment added'), ('intervention', 'intervention recorded'), ('intervention_changed', 'intervention changed'), ('billing', 'billing')], max_length=24, verbose_name='kind')),
-                ('actor_label', models.CharField(blank=True, max_length=320, verbose_name='who (as shown)')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='what changed')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='when')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("status", "status changed"),
+                            ("assigned", "assigned"),
+                            ("changed", "fields changed"),
+                            ("message", "message added"),
+                            ("attachment", "attachment added"),
+                            ("intervention", "intervention recorded"),
+                            ("intervention_changed", "intervention changed"),
+                            ("billing", "billing"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, max_length=320, verbose_name="who (as shown)"),
+                ),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="what changed")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="when")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket event',
-                'verbose_name_plural': 'ticket events',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "ticket event",
+                "verbose_name_plural": "ticket events",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['organisation', '-created_at'], name='ticket_org_created'),
+            model_name="ticket",
+            index=models.Index(fields=["organisation", "-created_at"], name="ticket_org_created"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['contact', '-created_at'], name='ticket_contact_created'),
+            model_name="ticket",
+            index=models.Index(fields=["contact", "-created_at"], name="ticket_contact_created"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status'], name='ticket_assignee_status'),
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('billable', True), models.Q(('non_billable_reason', ''), _negated=True), _connector='OR'), name='ticket_non_billable_has_reason'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("billable", True),
+                    models.Q(("non_billable_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="ticket_non_billable_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('waive_call_fee', False), models.Q(('waive_reason', ''), _negated=True), _connector='OR'), name='ticket_waiver_has_reason'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("waive_call_fee", False),
+                    models.Q(("waive_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="ticket_waiver_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['ticket', 'created_at'], name='message_ticket_created'),
+            model_name="message",
+            index=models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
         ),
         migrations.AddConstraint(
-            model_name='intervention',
-            constraint=models.CheckConstraint(condition=models.Q(('out_of_hours_override__isnull', True), models.Q(('override_reason', ''), _negated=True), _connector='OR'), name='intervention_override_has_reason'),
+            model_name="intervention",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("out_of_hours_override__isnull", True),
+                    models.Q(("override_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="intervention_override_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intervention',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['pickup', 'return']), ('duration_seconds__isnull', False), _connector='OR'), name='intervention_call_has_duration'),
+            model_name="intervention",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["pickup", "return"]),
+                    ("duration_seconds__isnull", False),
+                    _connector="OR",
+                ),
+                name="intervention_call_has_duration",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'created_at'], name='event_ticket_created'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
         ),
     ]

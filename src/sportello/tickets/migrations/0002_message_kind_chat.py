@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0001_initial'),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='kind',
-            field=models.CharField(choices=[('email', 'e-mail'), ('portal', 'portal message'), ('chat', 'SMS or chat message'), ('phone_note', 'phone note'), ('internal_note', 'internal note'), ('system', 'system')], max_length=14, verbose_name='kind'),
+            model_name="message",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("email", "e-mail"),
+                    ("portal", "portal message"),
+                    ("chat", "SMS or chat message"),
+                    ("phone_note", "phone note"),
+                    ("internal_note", "internal note"),
+                    ("system", "system"),
+                ],
+                max_length=14,
+                verbose_name="kind",
+            ),
         ),
     ]

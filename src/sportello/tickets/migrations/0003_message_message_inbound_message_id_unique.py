@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('tickets', '0002_message_kind_chat'),
+        ("customers", "0001_initial"),
+        ("tickets", "0002_message_kind_chat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('direction', 'in'), models.Q(('message_id', ''), _negated=True)), fields=('message_id',), name='message_inbound_message_id_unique'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("direction", "in"), models.Q(("message_id", ""), _negated=True)
+                ),
+                fields=("message_id",),
+                name="message_inbound_message_id_unique",
+            ),
         ),
     ]

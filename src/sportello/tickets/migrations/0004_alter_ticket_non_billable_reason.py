@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0003_message_message_inbound_message_id_unique'),
+        ("tickets", "0003_message_message_inbound_message_id_unique"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='non_billable_reason',
-            field=models.CharField(blank=True, choices=[('warranty', 'warranty'), ('contract', 'covered by contract'), ('out_of_scope', 'out of scope'), ('duplicate', 'duplicate'), ('spam', 'spam'), ('information', 'information request (contact form)')], max_length=16, verbose_name='why not billable'),
+            model_name="ticket",
+            name="non_billable_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("warranty", "warranty"),
+                    ("contract", "covered by contract"),
+                    ("out_of_scope", "out of scope"),
+                    ("duplicate", "duplicate"),
+                    ("spam", "spam"),
+                    ("information", "information request (contact form)"),
+                ],
+                max_length=16,
+                verbose_name="why not billable",
+            ),
         ),
     ]

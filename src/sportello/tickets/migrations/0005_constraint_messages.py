@@ -4,32 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_constraint_messages'),
-        ('staff', '0002_constraint_messages'),
-        ('tickets', '0004_alter_ticket_non_billable_reason'),
+        ("customers", "0002_constraint_messages"),
+        ("staff", "0002_constraint_messages"),
+        ("tickets", "0004_alter_ticket_non_billable_reason"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='intervention',
-            name='intervention_override_has_reason',
-            constraint=models.CheckConstraint(condition=models.Q(('out_of_hours_override__isnull', True), models.Q(('override_reason', ''), _negated=True), _connector='OR'), name='intervention_override_has_reason', violation_error_message='Overriding the out-of-hours decision needs a reason, recorded on the ticket.'),
+            model_name="intervention",
+            name="intervention_override_has_reason",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("out_of_hours_override__isnull", True),
+                    models.Q(("override_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="intervention_override_has_reason",
+                violation_error_message="Overriding the out-of-hours decision needs a reason, recorded on the ticket.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='intervention',
-            name='intervention_call_has_duration',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['pickup', 'return']), ('duration_seconds__isnull', False), _connector='OR'), name='intervention_call_has_duration', violation_error_message='A phone call or remote session needs its duration in seconds (e.g. 600 for 10 minutes); only pick-ups and returns have none.'),
+            model_name="intervention",
+            name="intervention_call_has_duration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["pickup", "return"]),
+                    ("duration_seconds__isnull", False),
+                    _connector="OR",
+                ),
+                name="intervention_call_has_duration",
+                violation_error_message="A phone call or remote session needs its duration in seconds (e.g. 600 for 10 minutes); only pick-ups and returns have none.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='ticket',
-            name='ticket_non_billable_has_reason',
-            constraint=models.CheckConstraint(condition=models.Q(('billable', True), models.Q(('non_billable_reason', ''), _negated=True), _connector='OR'), name='ticket_non_billable_has_reason', violation_error_message='Say why the ticket is not billable (warranty, contract, out of scope, duplicate, spam).'),
+            model_name="ticket",
+            name="ticket_non_billable_has_reason",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("billable", True),
+                    models.Q(("non_billable_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="ticket_non_billable_has_reason",
+                violation_error_message="Say why the ticket is not billable (warranty, contract, out of scope, duplicate, spam).",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='ticket',
-            name='ticket_waiver_has_reason',
-            constraint=models.CheckConstraint(condition=models.Q(('waive_call_fee', False), models.Q(('waive_reason', ''), _negated=True), _connector='OR'), name='ticket_waiver_has_reason', violation_error_message='Waiving the call-out fee needs a reason, e.g. why the customer could not write.'),
+            model_name="ticket",
+            name="ticket_waiver_has_reason",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("waive_call_fee", False),
+                    models.Q(("waive_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="ticket_waiver_has_reason",
+                violation_error_message="Waiving the call-out fee needs a reason, e.g. why the customer could not write.",
+            ),
         ),
     ]
