@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sportello.billing",
     "sportello.mail",
     "sportello.search",
+    "sportello.sla",
     "sportello.territory",
     "sportello.desk",
     "django_htmx",

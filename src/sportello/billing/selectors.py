@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, time
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from sportello.tariff import Quote, quote
-from sportello.tickets.models import Intervention, Ticket, written_messages
+from sportello.tickets.models import Intervention, Status, Ticket, written_messages
 
 from .calendars import business_calendar
-from .models import TariffVersion
+from .models import Statement, TariffVersion, TicketCharges
 from .services import tariff_params, tariff_version_in_force, ticket_facts
 
 
@@ -64,3 +66,22 @@ def tickets_priced(
             if calendar is None:
                 calendar = calendars[years] = business_calendar(years=years)
             yield ticket, quote(facts, params[version.pk], calendar), ""
+
+
+def unbilled_month(*, now=None) -> dict:
+    """What the month's work is worth before it is billed (the desk's dashboard): the net
+    charges of billable tickets resolved this month, or still open, that are on no issued
+    statement (a draft does not count as billed). One query; ``{"net", "tickets"}``."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo)
+    month = Q(ticket__resolved_at__gte=start, ticket__resolved_at__lte=now) | Q(
+        ticket__status__in=(Status.NEW, Status.OPEN, Status.WAITING)
+    )
+    issued = Q(ticket__statement_row__statement__state=Statement.State.ISSUED)
+    found = (
+        TicketCharges.objects.filter(month, ticket__billable=True)
+        .exclude(issued)
+        .aggregate(net=Sum("net"), tickets=Count("pk"))
+    )
+    return {"net": found["net"] or Decimal("0.00"), "tickets": found["tickets"]}

@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sportello.billing.models import TicketCharges
+from sportello.sla import selectors as sla
 from sportello.staff.models import Agent, Team
 from sportello.territory.text import visit_sentence
 from sportello.tickets.models import (
+    LEG_KINDS,
     OPEN_STATUSES,
     Attachment,
     Intervention,
+    InterventionKind,
     Message,
     MessageKind,
     Priority,
@@ -45,7 +48,10 @@ QUEUES = {
     "open": gettext_lazy("All open"),
     "waiting": gettext_lazy("Waiting for the customer"),
     "resolved": gettext_lazy("Resolved"),
+    "all": gettext_lazy("All tickets"),
 }
+# Queues without a count in the sidebar: counting every ticket ever is not worth a poll.
+UNCOUNTED = frozenset({"all"})
 
 
 def _queue_q(queue: str, agent: Agent | None) -> Q:
@@ -63,6 +69,8 @@ def _queue_q(queue: str, agent: Agent | None) -> Q:
         return Q(status=Status.WAITING)
     if queue == "resolved":
         return Q(status=Status.RESOLVED)
+    if queue == "all":
+        return Q()
     raise DeskInputError(
         _("Unknown queue %(queue)s: choose one from the list on the left.") % {"queue": queue},
         field="queue",
@@ -85,7 +93,9 @@ def queue_counts(*, agent: Agent | None, fresh: bool = False) -> dict[str, int]:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    aggregates = {name: Count("pk", filter=_queue_q(name, agent)) for name in QUEUES}
+    aggregates = {
+        name: Count("pk", filter=_queue_q(name, agent)) for name in QUEUES if name not in UNCOUNTED
+    }
     counts = Ticket.objects.filter(status__in=(*OPEN_STATES, Status.RESOLVED)).aggregate(
         **aggregates
     )
@@ -99,9 +109,29 @@ SORTS = {
     "created": (gettext_lazy("Oldest first"), "created_at", False),
     "-updated": (gettext_lazy("Recently changed"), "updated_at", True),
     "updated": (gettext_lazy("Least recently changed"), "updated_at", False),
+    sla.SORT_KEY: (sla.SORT_LABEL, sla.SORT_COLUMN, False),
 }
 
-FILTERS = ("status", "priority", "organisation", "channel", "assignee", "team", "billable", "tag")
+FILTERS = (
+    "status",
+    "priority",
+    "organisation",
+    "channel",
+    "assignee",
+    "team",
+    "billable",
+    "tag",
+    "sla",
+    "work",
+    "day",
+)
+
+# The "work" filter: tickets with an intervention of these kinds (on "day", else ever).
+WORK_KINDS = {
+    "phone": (InterventionKind.PHONE,),
+    "remote": (InterventionKind.REMOTE,),
+    "legs": tuple(LEG_KINDS),
+}
 
 # Columns a queue can show (a saved view chooses them): key -> heading.
 COLUMNS = {
@@ -117,8 +147,9 @@ COLUMNS = {
     "updated": gettext_lazy("Changed"),
     "created": gettext_lazy("Opened"),
     "tags": gettext_lazy("Tags"),
+    "sla": gettext_lazy("SLA"),
 }
-DEFAULT_COLUMNS = ("subject", "organisation", "status", "assignee", "created", "tags")
+DEFAULT_COLUMNS = ("subject", "organisation", "status", "assignee", "created", "tags", "sla")
 
 
 def columns_clean(columns) -> list[str]:
@@ -196,7 +227,42 @@ def filters_q(filters: dict) -> Q:
     if filters.get("tag"):
         tagged = Ticket.tags.through.objects.filter(tag__name=str(filters["tag"]).strip().lower())
         q &= Q(pk__in=tagged.values("ticket_id"))
+    if filters.get("sla"):
+        if filters["sla"] not in sla.STATE_FILTERS:
+            raise DeskInputError(_("Unknown SLA state: choose one from the list."), field="sla")
+        q &= sla.state_q(filters["sla"])
+    if filters.get("work") or filters.get("day"):
+        q &= Q(Exists(_work_filter(filters)))
     return q
+
+
+def day_span(day: date) -> tuple[datetime, datetime]:
+    """The local day as [start, end) instants (23 or 25 hours on DST days)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def _work_filter(filters: dict) -> QuerySet:
+    work = Intervention.objects.filter(ticket=OuterRef("pk"))
+    if filters.get("work"):
+        if filters["work"] not in WORK_KINDS:
+            raise DeskInputError(
+                _("Unknown kind of work: choose calls, remote sessions or legs."), field="work"
+            )
+        work = work.filter(kind__in=WORK_KINDS[filters["work"]])
+    if filters.get("day"):
+        try:
+            day = date.fromisoformat(filters["day"])
+        except ValueError:
+            raise DeskInputError(
+                _("The day %(day)s is not a date: write it as YYYY-MM-DD, e.g. 2026-12-03.")
+                % {"day": filters["day"]},
+                field="day",
+            )
+        start, end = day_span(day)
+        work = work.filter(started_at__gte=start, started_at__lt=end)
+    return work
 
 
 def queue_page(
@@ -215,6 +281,8 @@ def queue_page(
         sort = "-created"
     _label, column, descending = SORTS[sort]
     qs = _apply_filters(Ticket.objects.filter(_queue_q(queue, agent)), filters)
+    if column == sla.SORT_COLUMN:
+        qs = sla.with_due(qs)
     if after:
         value, pk = cursor_decode(after)
         if descending:
@@ -223,7 +291,7 @@ def queue_page(
             qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
     order = [f"-{column}", "-pk"] if descending else [column, "pk"]
     rows = list(
-        qs.select_related("organisation", "contact", "assignee__user", "team")
+        qs.select_related("organisation", "contact", "assignee__user", "team", *sla.SELECT_RELATED)
         .prefetch_related("tags")
         .order_by(*order)[: size + 1]
     )

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views, views_notify, views_organise
+from . import views, views_dashboard, views_notify, views_organise
 
 app_name = "desk"
 urlpatterns = [
     path("login/", views.DeskLoginView.as_view(), name="login"),
     path("logout/", views.DeskLogoutView.as_view(), name="logout"),
     path("", views.queue, name="queue"),
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("bulk/", views.bulk, name="bulk"),
     path("call/", views.call, name="call"),
     path("call/lookup/", views.call_lookup, name="call-lookup"),

@@ -27,6 +27,7 @@ from sportello.core.models import SupportSettings
 from sportello.customers.models import Contact, ContactPhone, Organisation
 from sportello.errors import SportelloError
 from sportello.mail.outbound import customer_addresses
+from sportello.sla import selectors as sla_selectors
 from sportello.staff import roles
 from sportello.staff.models import Agent, Team
 from sportello.territory import selectors as territory
@@ -222,6 +223,7 @@ def _ticket_context(request, ticket, **extra) -> dict:
         "distance_km": ticket.organisation.distance_km if ticket.organisation else None,
         "customer_to": _customer_to(ticket),
         "seen": selectors.ticket_last_event(ticket=ticket),
+        "sla": sla_selectors.ticket_sla(ticket),
         # Zone, suggested assignee, pick-ups and returns: territory/_*.html includes.
         "territory": territory.ticket_territory(ticket=ticket),
         "organise": organise_selectors.ticket_organise(ticket=ticket),

@@ -377,9 +377,9 @@ def _hits(ids: list[int], query: text.Query, *, fragment: str = "") -> list[Hit]
     """The tickets of ``ids`` in that order, with highlighted subject and snippet."""
     if not ids:
         return []
-    tickets = Ticket.objects.select_related("contact", "organisation", "assignee__user").in_bulk(
-        ids
-    )
+    tickets = Ticket.objects.select_related(
+        "contact", "organisation", "assignee__user", "sla_clock"
+    ).in_bulk(ids)
     bodies: dict[int, list[str]] = {}
     for tid, body in (
         Message.objects.filter(ticket_id__in=ids, automatic=False)

@@ -302,6 +302,47 @@ class BusinessCalendar:
         whole, rest = divmod(total, _ONE_MINUTE)
         return whole if not rest else total / _ONE_MINUTE
 
+    def business_instant_after(self, start: datetime, minutes: int | float) -> datetime:
+        """The instant at which ``minutes`` of support windows have passed since ``start``
+        (the inverse of :meth:`business_minutes_between`, for SLA due times).
+
+        Edge cases:
+        - ``minutes`` 0 gives ``start`` itself, even outside the windows;
+        - a due time that falls exactly on a window's end is that end (13:00, not 14:30);
+        - the result is in UTC; DST is handled as in :meth:`business_minutes_between`;
+        - negative minutes raise :class:`TariffInputError`; a search that walks past
+          ``covered_years`` raises :class:`CalendarCoverageError`.
+        """
+        ensure_aware(start, field_name="start")
+        if minutes < 0:
+            raise TariffInputError(
+                f"minutes must be 0 or more, got {minutes}.", code="negative", field="minutes"
+            )
+        left = timedelta(minutes=minutes)
+        at = start.astimezone(UTC)
+        if not left:
+            return at
+        tz = self.tz
+        day = at.astimezone(tz).date()
+        # A calendar with no window at all would loop for ever: ten years is the limit.
+        for _step in range(3700):
+            for lo, hi in self.windows_on(day):
+                window_start = datetime.combine(day, lo, tzinfo=tz).astimezone(UTC)
+                window_end = datetime.combine(day, hi, tzinfo=tz).astimezone(UTC)
+                if window_end <= at:
+                    continue
+                begin = window_start if window_start > at else at
+                span = window_end - begin
+                if span >= left:
+                    return begin + left
+                left -= span
+            day += _ONE_DAY
+        raise TariffInputError(
+            "the calendar has no support window in ten years: give it some weekly windows.",
+            code="no_windows",
+            field="weekly_windows",
+        )
+
     def _check_covered(self, day: date) -> None:
         covered = self.covered_years
         if covered is not None and day.year not in covered:

@@ -31,6 +31,7 @@ RANK = {
     "billing": 4,
     "mail": 4,
     "search": 4,
+    "sla": 4,
     "territory": 4,
     "portal": 5,
     "desk": 5,

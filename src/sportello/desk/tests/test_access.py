@@ -114,6 +114,9 @@ def urls(w):
     return [
         ("get", reverse("desk:queue"), {}, AGENT),
         ("get", reverse("desk:queue") + "?queue=open&sort=-updated", {}, AGENT),
+        ("get", reverse("desk:queue") + "?queue=all&sort=due&sla=breached", {}, AGENT),
+        ("get", reverse("desk:queue") + "?queue=all&work=phone&day=2026-12-03", {}, AGENT),
+        ("get", reverse("desk:dashboard"), {}, AGENT),
         ("get", reverse("desk:call"), {}, AGENT),
         ("get", reverse("desk:call-lookup") + "?phone=0744123456", {}, AGENT),
         ("post", reverse("desk:call-start"), {}, AGENT),
