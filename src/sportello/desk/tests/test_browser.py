@@ -20,6 +20,7 @@ from sportello.portal.tests.browser import (
     A11Y_AUDIT,
     body_of,
     desk_signed_in,
+    htmx_settled,
     served_with_mailbox,
 )
 
@@ -402,7 +403,11 @@ def test_an_unknown_callers_number_is_linked_to_a_contact(browser, server, shots
     page.get_by_label("Numero di chi chiama").press_sequentially(number)
     # The lookup of the whole number (an earlier, partial one may answer first).
     page.wait_for_selector(f"#caller >> text=Il {shown} non è ancora di nessun contatto")
+    htmx_settled(page)
     page.get_by_role("button", name="Collega il numero a un contatto").click()
+    # The search box and the new-contact form arrive by htmx: type once they are wired.
+    page.get_by_label("Cerca per nome o organizzazione").wait_for()
+    htmx_settled(page)
     if device == "desktop":
         page.get_by_label("Cerca per nome o organizzazione").press_sequentially("studio rossi")
         page.wait_for_selector("#link-found >> text=Alice Rossi")

@@ -111,6 +111,16 @@ def serving(env: dict, port: int):
             proc.kill()
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request, swap or settle in progress. New content is wired to
+    htmx only when it settles, so a test that types into a freshly swapped input waits
+    for this first (it waits for the input to exist, then calls this)."""
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def page_errors(page) -> list[str]:
     """Script errors and failed responses of ``page`` (the browser's favicon aside), as
     they happen: a test asserts the list is empty at the end."""
