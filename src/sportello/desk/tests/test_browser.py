@@ -567,7 +567,8 @@ def test_tag_save_a_view_and_merge_two_tickets(browser, server, shots, device):
     audited()
     shot("merged-kept")
     page.locator("#organise").get_by_role("link", name=re.compile("Toner ancora")).click()
-    assert page.locator(".notice.merged").is_visible()
+    # A new page: wait for it (is_visible() alone reads the page the click left).
+    page.wait_for_selector(".notice.merged")
     assert "Unito in" in page.locator(".notice.merged").inner_text()
     audited()
     shot("merged-gone")

@@ -191,7 +191,7 @@ def test_sla_badges_and_the_dashboard(browser, server, shots, device):
 
     page.goto(f"{url}/desk/?queue=all")
     page.get_by_role("link", name="Server fermo, nessuna risposta").click()
-    assert page.locator("#h-sla").is_visible()
+    page.locator("#h-sla").wait_for()  # the ticket's page, once it has loaded
     page.screenshot(path=str(shots / f"{device}-ticket-sla.png"), full_page=True)
     assert errors == []
     context.close()

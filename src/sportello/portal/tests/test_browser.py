@@ -137,7 +137,7 @@ def test_a_customer_registers_opens_follows_and_rates_a_ticket(browser, server, 
     )
     mailbox.wait_for(lambda m: number in m["Subject"] and "riaccenderla" in body_of(m))
     page.get_by_role("link", name="Segui il ticket").click()
-    assert page.get_by_text("provate a spegnerla e riaccenderla").is_visible()
+    page.get_by_text("provate a spegnerla e riaccenderla").wait_for()  # the ticket's page
     assert page.get_by_role("link", name="errore.png").is_visible()
     shot("agent-answer")
     assert page.evaluate(A11Y_AUDIT) == []  # the ticket page, with its forms
